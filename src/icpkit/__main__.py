@@ -1,0 +1,5 @@
+import sys
+
+from icpkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""``icpkit inspect``: what icpkit understood of a CRM export."""

@@ -1,0 +1,192 @@
+"""The ICP spec as pydantic models: ICP-as-code that a person can read, review and edit by hand.
+
+Every model is frozen and forbids unknown keys, so a misspelt YAML key is an error instead of silently dropped.
+A clause is always a field, an operator and a value that a CRM, a warehouse or a data provider can apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "LAYERS",
+    "Clause",
+    "Criterion",
+    "Evidence",
+    "Exclusion",
+    "ICPSpec",
+    "Op",
+    "Routing",
+    "Tiers",
+]
+
+LAYERS: tuple[str, ...] = ("firmographic", "technographic", "behavioral", "trigger", "economic")
+
+
+class Op(StrEnum):
+    EQUALS = "equals"
+    IN = "in"
+    NOT_IN = "not_in"
+    BETWEEN = "between"
+    GTE = "gte"
+    LTE = "lte"
+    CONTAINS_ANY = "contains_any"
+    CONTAINS_ALL = "contains_all"
+    CONTAINS_NONE = "contains_none"
+    IS_TRUE = "is_true"
+    IS_FALSE = "is_false"
+    EXISTS = "exists"
+    WITHIN_DAYS = "within_days"
+
+
+LIST_OPS = frozenset({Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE})
+FLAG_OPS = frozenset({Op.IS_TRUE, Op.IS_FALSE, Op.EXISTS})
+NUMERIC_OPS = frozenset({Op.GTE, Op.LTE, Op.WITHIN_DAYS})
+
+Scalar = str | int | float | bool
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evidence(_Frozen):
+    """Why a clause is in the spec: the figures discovery measured. Ignored by the content hash."""
+
+    support: int = Field(ge=0, description="signal (high-value retained) accounts matching")
+    n: int | None = Field(default=None, ge=0, description="accounts matching, all cohorts")
+    signal_rate: float | None = Field(default=None, description="share of matching accounts that are signal")
+    base_rate: float | None = Field(default=None, description="share of all learning accounts that are signal")
+    lift: float | None = None
+    lift_low: float | None = None
+    lift_high: float | None = None
+    churn_rate: float | None = None
+    loss_rate: float | None = None
+    p: float | None = None
+    q: float | None = None
+
+
+class Clause(_Frozen):
+    """One test: ``field`` ``op`` ``value``. ``value`` is ``True`` for the flag operators."""
+
+    field: str = Field(min_length=1)
+    op: Op
+    value: Any = True
+
+    @model_validator(mode="after")
+    def _check_value(self) -> Clause:
+        op, v = self.op, self.value
+        if op in LIST_OPS:
+            if not isinstance(v, list | tuple) or len(v) == 0:
+                raise ValueError(f"'{op}' needs a non-empty list of values")
+            if any(isinstance(x, list | dict) or x is None for x in v):
+                raise ValueError(f"'{op}' values must be plain text or numbers")
+        elif op == Op.BETWEEN:
+            if not isinstance(v, list | tuple) or len(v) != 2:
+                raise ValueError("'between' needs [low, high] (null for an open end)")
+            lo, hi = v
+            for b in (lo, hi):
+                if b is not None and (isinstance(b, bool) or not isinstance(b, int | float)):
+                    raise ValueError(f"'between' bounds must be numbers or null, got {b!r}")
+            if lo is None and hi is None:
+                raise ValueError("'between' needs at least one bound")
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"lower bound {lo} > upper {hi}")
+        elif op in (Op.GTE, Op.LTE):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise ValueError(f"'{op}' needs a number, got {v!r}")
+        elif op == Op.WITHIN_DAYS:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"'within_days' needs a whole number of days >= 0, got {v!r}")
+        elif op in FLAG_OPS:
+            if v is not True:
+                raise ValueError(f"'{op}' takes the value true")
+        elif op == Op.EQUALS and (v is None or isinstance(v, list | dict)):
+            raise ValueError(f"'equals' needs one plain value, got {v!r}")
+        return self
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _tuples_to_lists(cls, v: Any) -> Any:
+        return list(v) if isinstance(v, tuple) else v
+
+
+class Criterion(Clause):
+    """A positive criterion: points when it matches. ``also`` makes it a conjunction (all must match)."""
+
+    points: int = Field(default=0, ge=0, le=100)
+    also: list[Clause] = Field(default_factory=list)
+    label: str | None = Field(default=None, description="plain-words override for reports")
+    evidence: Evidence | None = None
+
+    def clauses(self) -> list[Clause]:
+        return [Clause(field=self.field, op=self.op, value=self.value), *self.also]
+
+
+class Exclusion(Clause):
+    """A disqualifier: any match puts the record in tier ``excluded``. Always carries a reason."""
+
+    reason: str = Field(min_length=1)
+    evidence: Evidence | None = None
+
+
+class Tiers(_Frozen):
+    """Minimum score for each tier; tier1 >= tier2 >= tier3."""
+
+    tier1: int = Field(default=70, ge=0, le=100)
+    tier2: int = Field(default=50, ge=0, le=100)
+    tier3: int = Field(default=30, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tiers:
+        if not (self.tier1 >= self.tier2 >= self.tier3):
+            raise ValueError(f"tiers must satisfy tier1 >= tier2 >= tier3, got {self.tier1}/{self.tier2}/{self.tier3}")
+        return self
+
+
+class Routing(_Frozen):
+    tier1: str = "sales"
+    tier2: str = "sales"
+    tier3: str = "nurture"
+    none: str = "disqualify"
+    excluded: str = "disqualify"
+
+
+class ICPSpec(_Frozen):
+    """One ICP: layers of criteria, exclusions with reasons, tiers and routing."""
+
+    name: str = Field(min_length=1)
+    version: int = Field(default=1, ge=1)
+    parent: str | None = None
+    as_of: dt.date | None = None
+    description: str | None = None
+    layers: dict[str, list[Criterion]] = Field(default_factory=dict)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    tiers: Tiers = Field(default_factory=Tiers)
+    routing: Routing = Field(default_factory=Routing)
+
+    @field_validator("layers")
+    @classmethod
+    def _known_layers(cls, layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
+        for name in layers:
+            if name not in LAYERS:
+                raise ValueError(f"unknown layer '{name}'; layers are {', '.join(LAYERS)}")
+        return {name: layers[name] for name in LAYERS if name in layers}
+
+    def criteria(self) -> list[tuple[str, Criterion]]:
+        """Every criterion with its layer, in spec order."""
+        return [(layer, c) for layer, cs in self.layers.items() for c in cs]
+
+    def fields(self) -> list[str]:
+        """Every field the spec reads, in first-use order (what an engine must select)."""
+        seen: dict[str, None] = {}
+        for _, c in self.criteria():
+            for cl in c.clauses():
+                seen.setdefault(cl.field, None)
+        for e in self.exclusions:
+            seen.setdefault(e.field, None)
+        return list(seen)
