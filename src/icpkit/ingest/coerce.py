@@ -307,13 +307,15 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
         f" + CAST({parts}.y AS INTEGER) ELSE CAST({parts}.y AS INTEGER) END"
     )
     formats = "[" + ", ".join(_lit(f) for f in _MONTH_FORMATS) + "]"
-    value = (
-        f"coalesce(try_cast({s} AS DATE), try_cast(try_cast({s} AS TIMESTAMP) AS DATE), "
-        f"CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
-        f"CAST({day} AS INTEGER))) END, "
-        f"CAST(try_strptime({s}, {formats}) AS DATE))"
+    parsed = q.helper(
+        2,
+        f"coalesce(CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
+        f"CAST({day} AS INTEGER))) END, try_cast({s} AS DATE), try_cast(try_cast({s} AS TIMESTAMP) AS DATE), "
+        f"CAST(try_strptime({s}, {formats}) AS DATE))",
     )
-    out = q.helper(2, value)
+    # DuckDB's cast reads "5/6/17" as the year 5: a date outside 1800-2200 is a misreading, not a date.
+    value = f"CASE WHEN year({parsed}) BETWEEN 1800 AND 2200 THEN {parsed} END"
+    out = q.helper(3, value)
     q.outputs.append(f"{out} AS {_q(c.target)}")
     q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __bad{c.index}")
     c.decided["order"] = order
