@@ -93,6 +93,7 @@ def detect_encoding(sample: TextSample, path: Path) -> str:
         raise UnreadableFileError(
             f"contains NUL bytes (first at byte {offset}): this is a binary file, not delimited text",
             path=path,
+            row=data.count(b"\n", 0, offset) + 1,
         )
     try:
         data.decode("utf-8")
@@ -157,15 +158,16 @@ def check_encoding(sample: TextSample, encoding: str, path: Path) -> str:
     return name
 
 
-def scan_for_nul(path: Path, *, compressed: bool) -> int | None:
-    """Byte offset of the first NUL in the (decompressed) file, scanned in large chunks; None when clean."""
-    offset = 0
+def scan_for_nul(path: Path, *, compressed: bool) -> tuple[int, int] | None:
+    """(byte offset, line) of the first NUL in the (decompressed) file, scanned in large chunks; None when clean."""
+    offset, lines = 0, 1
     with _open_binary(path, compressed) as fh:
         while chunk := fh.read(_CHUNK):
             pos = chunk.find(b"\x00")
             if pos >= 0:
-                return offset + pos
+                return offset + pos, lines + chunk.count(b"\n", 0, pos)
             offset += len(chunk)
+            lines += chunk.count(b"\n")
     return None
 
 

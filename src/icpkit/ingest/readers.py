@@ -316,7 +316,9 @@ def _read_csv(file: Path, *, compressed: bool, encoding: str | None, delimiter: 
     if codec in _UTF8 and not sample.complete:
         nul = scan_for_nul(file, compressed=compressed)
         if nul is not None:
-            raise UnreadableFileError(f"contains NUL bytes (first at byte {nul}): is it really text?", path=file)
+            raise UnreadableFileError(
+                f"contains NUL bytes (first at byte {nul[0]}): is it really text?", path=file, row=nul[1]
+            )
     if codec in _UTF8:
         table = _duckdb_csv(file, columns, delim, compressed=compressed)
     else:
