@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import Problem
+from icpkit.ingest.coerce import CoerceSpec, coerce_columns
+from icpkit.ingest.infer import infer_kind
 from icpkit.ingest.mapping import REQUIRED, Resolution, canonical_columns, closest_header
 from icpkit.ingest.readers import RawTable
 from icpkit.ingest.schema import ColumnKind, TableKind
@@ -31,103 +33,6 @@ __all__ = [
     "latest_date",
     "link_deals",
 ]
-
-
-@dataclass
-class _Typed:
-    array: pa.Array
-    kind: ColumnKind
-    problems: list[Problem]
-    extra: dict[str, tuple[pa.Array, ColumnKind]] = field(default_factory=dict)
-
-
-_NUMBER_RE = r"^[-+]?\d+(\.\d+)?$"
-_TRUE = ["true", "yes", "y", "t", "1"]
-_FALSE = ["false", "no", "n", "f", "0"]
-
-
-def _bad_values(before: pa.Array, after: pa.Array, kind: ColumnKind, source: str, raw: RawTable) -> list[Problem]:
-    bad = pc.and_(pc.is_valid(before), pc.is_null(after))
-    count = int(pc.sum(bad).as_py() or 0)
-    if not count:
-        return []
-    idx = np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool))
-    rows = raw.row_numbers(idx[:5])
-    examples = pc.take(before, pa.array(idx[:3])).to_pylist()
-    shown = ", ".join(f"{v!r} (row {r})" for v, r in zip(examples, rows, strict=False))
-    return [
-        Problem(
-            f"{count} value(s) are not a valid {kind.value}: {shown}",
-            path=raw.path,
-            row=int(rows[0]),
-            column=source,
-        )
-    ]
-
-
-def _coerce(
-    values: pa.Array | pa.ChunkedArray,
-    kind: ColumnKind | None,
-    *,
-    name: str,
-    source: str,
-    raw: RawTable,
-    separator: str | None = None,
-) -> _Typed:
-    """Type one column (provisional: basic parsing until coerce.py lands)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    text = pc.cast(values, pa.string()) if not pa.types.is_string(values.type) else values
-    if kind is None:
-        kind = _infer(text)
-    if kind is ColumnKind.NUMERIC:
-        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-            return _Typed(pc.cast(values, pa.float64()), kind, [])
-        cleaned = pc.replace_substring_regex(pc.utf8_trim_whitespace(text), r"[$€£,\s]", "")
-        ok = pc.fill_null(pc.match_substring_regex(cleaned, _NUMBER_RE), False)
-        out = pc.cast(pc.if_else(ok, cleaned, pa.scalar(None, pa.string())), pa.float64())
-        return _Typed(out, kind, _bad_values(text, out, kind, source, raw))
-    if kind is ColumnKind.DATE:
-        if pa.types.is_date(values.type):
-            return _Typed(pc.cast(values, pa.date32()), kind, [])
-        head = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(text), 0, 10)
-        ok = pc.fill_null(pc.match_substring_regex(head, r"^\d{4}-\d{2}-\d{2}$"), False)
-        parsed = pc.strptime(pc.if_else(ok, head, pa.scalar(None, pa.string())), "%Y-%m-%d", "s", error_is_null=True)
-        out = pc.cast(parsed, pa.date32())
-        return _Typed(out, kind, _bad_values(text, out, kind, source, raw))
-    if kind is ColumnKind.BOOLEAN:
-        if pa.types.is_boolean(values.type):
-            return _Typed(values, kind, [])
-        t = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-        out = pc.if_else(
-            pc.is_in(t, value_set=pa.array(_TRUE)),
-            True,
-            pc.if_else(pc.is_in(t, value_set=pa.array(_FALSE)), False, pa.scalar(None, pa.bool_())),
-        )
-        return _Typed(out, kind, _bad_values(text, out, kind, source, raw))
-    if kind is ColumnKind.MULTI:
-        if pa.types.is_list(values.type):
-            return _Typed(pc.cast(values, pa.list_(pa.string())), kind, [])
-        parts = pc.split_pattern(text, separator or ";")
-        flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
-        out = pa.ListArray.from_arrays(parts.offsets, flat, mask=pc.is_null(parts))
-        return _Typed(out, kind, [])
-    return _Typed(text, kind, [])
-
-
-def _infer(text: pa.Array) -> ColumnKind:
-    valid = text.filter(pc.is_valid(text))
-    if len(valid) == 0:
-        return ColumnKind.TEXT
-    t = pc.utf8_trim_whitespace(valid)
-    if pc.all(pc.is_in(pc.utf8_lower(t), value_set=pa.array(_TRUE + _FALSE))).as_py():
-        return ColumnKind.BOOLEAN
-    if pc.all(pc.match_substring_regex(t, r"^\d{4}-\d{2}-\d{2}([ T].*)?$")).as_py():
-        return ColumnKind.DATE
-    if pc.all(pc.match_substring_regex(t, _NUMBER_RE)).as_py():
-        return ColumnKind.NUMERIC
-    distinct = len(pc.unique(t))
-    return ColumnKind.CATEGORICAL if distinct <= max(50, len(t) // 20) else ColumnKind.TEXT
 
 
 _CONTROL_KINDS = {
@@ -163,28 +68,6 @@ def _kind_for(name: str, table_kind: TableKind, forced: ColumnKind | None) -> Co
     return None  # an extra attribute: inferred from its values
 
 
-def _split_from_right(values: pa.ChunkedArray | pa.Array, parts: int, sep: str = ",") -> list[pa.Array]:
-    """Split "city, region, country" into ``parts`` columns aligned from the right (country is always last)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    lists = pc.split_pattern(pc.cast(values, pa.string()), sep)
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    parent = pc.list_parent_indices(lists).to_numpy()
-    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    from_end = (starts[parent] + lengths[parent] - 1) - np.arange(len(parent))  # 0 = last element
-    out = []
-    n = len(values)
-    for k in range(parts):  # k = 0 is the first target, which takes element (parts - 1) from the end
-        want = parts - 1 - k
-        sel = np.flatnonzero(from_end == want)
-        col = np.full(n, None, dtype=object)
-        col[parent[sel]] = np.asarray(pc.take(flat, pa.array(sel)).to_numpy(zero_copy_only=False), dtype=object)
-        arr = pa.array(col, pa.string())
-        out.append(pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr))
-    return out
-
-
 def _hubspot_industry(values: pa.Array) -> pa.Array:
     """``COMPUTER_SOFTWARE`` -> ``Computer Software``; labels already readable pass through."""
     is_enum = pc.fill_null(pc.match_substring_regex(values, r"^[A-Z0-9]+(_[A-Z0-9]+)*$"), False)
@@ -209,73 +92,80 @@ def assemble(
     constants: Mapping[str, str] | None = None,
     industry_enum: bool = False,
 ) -> Assembled:
-    """Turn ``raw`` into a typed table named by ``resolution`` (plus constant columns from the mapping)."""
-    kind = resolution.kind
+    """Turn ``raw`` into a typed table named by ``resolution`` (plus constant columns from the mapping).
+
+    All columns are typed in one ``coerce_columns`` pass over positional copies of the raw columns, so header
+    spellings never collide with target names.
+    """
     n = raw.num_rows
-    rows = raw.row_numbers(np.arange(n))
-    columns: dict[str, pa.Array] = {}
+    src: dict[str, pa.ChunkedArray | pa.Array] = {}
+    plan: dict[str, CoerceSpec] = {}
     sources: dict[str, tuple[str | None, str]] = {}
-    forced: dict[str, ColumnKind | None] = {}
-    scales: dict[str, float] = {}
-    separators: dict[str, str] = {}
-    split_fill: dict[str, pa.Array] = {}
-
+    splits: dict[str, str] = {}  # temporary split column -> target
     for pos, col in enumerate(resolution.columns):
-        values = raw.table.column(pos)
-        if col.rule.split:
-            for target, part in zip(col.rule.split, _split_from_right(values, len(col.rule.split)), strict=True):
-                split_fill[target] = part
-                sources.setdefault(target, (col.source, "map"))
-        if col.target is None:
+        if col.target is None and not col.rule.split:
             continue
-        columns[col.target] = values
-        sources[col.target] = (col.source, col.origin)
-        forced[col.target] = col.rule.kind
-        if col.rule.scale is not None:
-            scales[col.target] = col.rule.scale
-        if col.rule.separator:
-            separators[col.target] = col.rule.separator
-            forced[col.target] = forced[col.target] or ColumnKind.MULTI
-    for target, part in split_fill.items():  # a dedicated column (e.g. PDL's country) wins over the split
-        if target in columns:
-            columns[target] = pc.coalesce(pc.cast(columns[target], pa.string()), part)
-        else:
-            columns[target] = part
-            forced.setdefault(target, None)
-    for name, value in (constants or {}).items():
-        columns[name] = pa.array([value] * n, pa.string())
-        sources[name] = (None, "constant")
-        forced.setdefault(name, None)
-
-    typed: dict[str, pa.Array] = {}
-    kinds: dict[str, ColumnKind] = {}
-    problems: list[Problem] = []
-    for name, values in columns.items():
-        target_kind = _kind_for(name, kind, forced.get(name))
-        result = _coerce(
-            values,
-            target_kind,
-            name=name,
-            source=sources[name][0] or name,
-            raw=raw,
-            separator=separators.get(name),
+        key = f"__c{pos}"
+        values = raw.table.column(pos)
+        src[key] = values
+        target = col.target or f"__drop{pos}"
+        kind = _kind_for(col.target, resolution.kind, col.rule.kind) if col.target else ColumnKind.TEXT
+        if col.rule.separator and kind is None:
+            kind = ColumnKind.MULTI
+        if kind is None:
+            kind = infer_kind(values, target)
+        temp = tuple(f"__split{pos}_{t}" for t in col.rule.split)
+        splits.update(zip(temp, col.rule.split, strict=True))
+        if col.rule.split:
+            kind = ColumnKind.TEXT
+        plan[key] = CoerceSpec(
+            kind, target=target, scale=col.rule.scale or 1.0, separator=col.rule.separator, split=temp
         )
-        problems += result.problems
-        arr = result.array
-        if name in scales and pa.types.is_floating(arr.type):
-            arr = pc.multiply(arr, scales[name])
-        if name == "industry" and industry_enum and pa.types.is_string(arr.type):
-            arr = _hubspot_industry(arr)
-        if name == "domain" and pa.types.is_string(arr.type):
-            arr = _normalise_domain(arr)
-        typed[name] = arr
-        kinds[name] = result.kind
-        for extra_name, (extra_arr, extra_kind) in result.extra.items():
-            if extra_name not in columns:
-                typed[extra_name] = extra_arr
-                kinds[extra_name] = extra_kind
-                sources[extra_name] = (sources[name][0], "derived")
-    table = pa.table(typed) if typed else pa.table({"_": pa.nulls(n)}).drop(["_"])
+        sources[target] = (col.source, col.origin)
+        for t in col.rule.split:
+            sources.setdefault(t, (col.source, col.origin))
+    for name, value in (constants or {}).items():
+        key = f"__k_{name}"
+        src[key] = pa.array([value] * n, pa.string())
+        plan[key] = CoerceSpec(_kind_for(name, resolution.kind, None) or ColumnKind.CATEGORICAL, target=name)
+        sources[name] = (None, "constant")
+    result = coerce_columns(
+        pa.table(src) if src else pa.table({"__empty": pa.nulls(n)}),
+        plan,
+        path=raw.source or raw.path,
+        first_row=raw.first_row,
+        keep_unplanned=False,
+    )
+    table, kinds = result.table, dict(result.kinds)
+    for temp, target in splits.items():  # a dedicated column (e.g. PDL's country) wins over the split part
+        part = table.column(temp)
+        if target in table.column_names:
+            merged = pc.coalesce(table.column(target), part)
+            table = table.set_column(table.column_names.index(target), target, merged)
+        else:
+            table = table.append_column(target, part)
+            kinds[target] = ColumnKind.CATEGORICAL
+        table = table.drop_columns([temp])
+        kinds.pop(temp, None)
+    drop = [c for c in table.column_names if c.startswith("__")]
+    table = table.drop_columns(drop)
+    for c in drop:
+        kinds.pop(c, None)
+    if industry_enum and "industry" in table.column_names:
+        table = table.set_column(
+            table.column_names.index("industry"), "industry", _hubspot_industry(table.column("industry"))
+        )
+    if "domain" in table.column_names:
+        table = table.set_column(table.column_names.index("domain"), "domain", _normalise_domain(table["domain"]))
+    for c in table.column_names:
+        if c not in sources:  # e.g. employees_band, made by coercion from the employees column
+            base = next((s for s in sources if c.startswith(f"{s}_")), None)
+            sources[c] = (sources[base][0] if base else None, "derived")
+    headers = {f"__c{pos}": col.source for pos, col in enumerate(resolution.columns)}
+    problems = [
+        Problem(p.message, p.path, p.row, headers.get(p.column or "", p.column), p.severity) for p in result.problems
+    ]
+    rows = raw.row_numbers(np.arange(n))
     return Assembled(table=table, kinds=kinds, sources=sources, rows=rows, problems=problems)
 
 
@@ -430,8 +320,9 @@ def derive_from_subscriptions(
     """Add ``customer_since``, ``churned``, ``churn_date``, ``arr``, ``expansion_arr`` where accounts lack them.
 
     An account is churned when every one of its subscriptions has ended on or before ``as_of``; its churn date is
-    the last end. Current ARR sums subscriptions active at ``as_of`` (arr, else mrr × 12); expansion is current
-    ARR minus the ARR of the first subscriptions, floored at 0. Accounts without subscriptions get nulls.
+    the last end (also for accounts the accounts file itself flags as churned). Current ARR sums subscriptions
+    active at ``as_of`` (arr, else mrr × 12); expansion is current ARR minus the ARR of the first subscriptions,
+    floored at 0. Accounts without subscriptions get nulls.
     """
     wanted = [c for c in _DERIVED if c not in accounts.column_names]
     if not wanted:
@@ -460,7 +351,7 @@ def derive_from_subscriptions(
             FROM s JOIN per USING (account_id) WHERE s.start_date = per.customer_since GROUP BY s.account_id
         )
         SELECT per.customer_since, per.churned,
-               CASE WHEN per.churned THEN per.last_end END AS churn_date,
+               CASE WHEN coalesce(acc.churned_flag, per.churned) THEN per.last_end END AS churn_date,
                per.arr,
                greatest(per.arr - coalesce(first_arr.first_arr, 0), 0) AS expansion_arr
         FROM acc
@@ -469,8 +360,14 @@ def derive_from_subscriptions(
         ORDER BY acc.rowid_
         """
         rowid = pa.array(np.arange(accounts.num_rows), pa.int64())
-        con.register("acc", accounts.select(["account_id"]).append_column("rowid_", rowid))
-        derived = con.execute(sql, {"as_of": as_of}).to_arrow_table()
+        flag = (
+            accounts.column("churned")
+            if "churned" in accounts.column_names
+            else pa.nulls(accounts.num_rows, pa.bool_())
+        )
+        acc = pa.table({"account_id": accounts.column("account_id"), "churned_flag": flag, "rowid_": rowid})
+        con.register("acc", acc)
+        derived = con.sql(sql, params={"as_of": as_of}).to_arrow_table()
     finally:
         con.close()
     for c in wanted:

@@ -288,8 +288,7 @@ def resolve_columns(
             rule = rules[h]
             assigned[i] = ResolvedColumn(headers[i], rule.to, "map" if rule.to or rule.split else "dropped", rule)
             if rule.to:
-                taken.add(rule.to)
-            taken.update(rule.split)
+                taken.add(rule.to)  # split targets are not taken: a dedicated column (PDL's country) wins
 
     layers = [preset] if preset.name == "generic" else [preset, PRESETS["generic"]]
     for layer in layers:
