@@ -369,8 +369,8 @@ def _rejects_error(bad: list[tuple], columns: list[str], file: Path) -> Unreadab
             found = f"expected {counts[0]} fields, found {counts[1]}" if len(counts) >= 2 else message
             text = f"{found}: {shown!r}"
             column = None
-        elif kind == "INVALID UNICODE":
-            text = "is not valid UTF-8; pass encoding=... (for example cp1252)"
+        elif "unicode" in f"{kind} {message}".lower():
+            text = "is not valid UTF-8 text; pass encoding=... (for example cp1252)"
         elif kind == "UNQUOTED VALUE":
             text = f"a quote is opened but never closed: {shown!r}"
         else:
@@ -399,6 +399,8 @@ def _read_json(file: Path, fmt: str, *, compressed: bool, encoding: str | None) 
     layout = "array" if text.startswith("[") else "newline_delimited"
     if fmt == "json" and layout == "newline_delimited":
         fmt = "jsonl"
+    if sample.complete and re.fullmatch(r"\[\s*\]\s*", text):
+        raise UnreadableFileError("has no records (an empty JSON array)", path=file)
     if not text.startswith(("[", "{")):
         raise UnreadableFileError("is not JSON: expected an array of objects or one object per line", path=file)
 
