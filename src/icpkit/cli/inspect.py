@@ -1,1 +1,124 @@
-"""``icpkit inspect``: what icpkit understood of a CRM export."""
+"""``icpkit inspect``: what icpkit understood of a CRM export, before anything is built from it.
+
+Reads the files exactly as ``build`` does (``load_dataset``) and prints the preset and why, each header's
+canonical name, column types, row and outcome counts, coverage and every problem. Bad input exits 2 through the
+one error boundary in ``icpkit.cli``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from icpkit.cli import app, console
+from icpkit.ingest import IngestReport, load_dataset
+
+__all__ = ["inspect"]
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Keep stdout pure JSON: DuckDB draws its progress bar on the process's stdout for long reads."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured stdout (tests): nothing native to protect
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        os.dup2(sys.stderr.fileno(), fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+@app.command()
+def inspect(
+    accounts: Path = typer.Option(..., "--accounts", "-a", help="Accounts / companies export."),
+    deals: Path | None = typer.Option(None, "--deals", "-d", help="Deals / opportunities export."),
+    subscriptions: Path | None = typer.Option(None, "--subscriptions", "-s", help="Subscriptions export."),
+    leads: Path | None = typer.Option(None, "--leads", "-l", help="Leads to score."),
+    preset: str | None = typer.Option(
+        None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic (default: detected from headers)."
+    ),
+    mapping: list[str] = typer.Option(
+        [], "--map", "-m", help="'Source Header=canonical_name' (repeatable) or a mapping .yaml file."
+    ),
+    stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage name=won|lost|open' (repeatable)."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the files (default: detected)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Reference date (default: latest date in the data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Show how icpkit reads your CRM exports: preset, column mapping, types, outcomes, coverage, problems."""
+    guard = _stdout_to_stderr() if as_json else contextlib.nullcontext()
+    with guard:
+        result = load_dataset(
+            accounts,
+            deals,
+            subscriptions,
+            leads,
+            preset=preset,
+            mapping=mapping or None,
+            stage_map=stage_map or None,
+            encoding=encoding,
+            as_of=as_of,
+        )
+    if as_json:
+        typer.echo(result.report.model_dump_json(indent=2))
+        return
+    print_report(result.report)
+
+
+def print_report(report: IngestReport) -> None:
+    """Render the report for a person at a terminal."""
+    p = report.preset
+    how = "forced" if p.forced else "detected"
+    console.print(f"[bold]Preset:[/] {p.name} ({how}) — {escape(p.reason)}", soft_wrap=True)
+    if report.mapping_sources:
+        console.print(f"[bold]Mapping:[/] {escape(', '.join(report.mapping_sources))}", soft_wrap=True)
+    if report.stage_map:
+        shown = ", ".join(f"{k}={v}" for k, v in report.stage_map.items())
+        console.print(f"[bold]Stage map:[/] {escape(shown)}", soft_wrap=True)
+    console.print(f"[bold]as_of:[/] {report.as_of or '(no dates in the data)'}")
+    for name, t in report.tables.items():
+        title = f"{name}: {t.source} ({t.format}"
+        title += f", {t.encoding}" if t.encoding else ""
+        title += f", sheet {t.sheet}" if t.sheet else ""
+        title += f") — {t.rows:,} rows" + (f" of {t.rows_read:,} read" if t.rows != t.rows_read else "")
+        grid = Table(title=escape(title), title_justify="left", show_lines=False)
+        for col in ("source header", "column", "from", "type", "coverage"):
+            grid.add_column(col, justify="right" if col == "coverage" else "left")
+        for c in t.columns:
+            origin = "extra attribute" if c.origin == "extra" else c.origin
+            grid.add_row(
+                escape(c.source) if c.source is not None else "—",
+                escape(c.name),
+                origin,
+                c.kind,
+                f"{c.coverage:.0%}",
+            )
+        console.print(grid)
+        if t.dropped_headers:
+            console.print(f"  dropped: {escape(', '.join(t.dropped_headers))}")
+        if t.outcomes is not None:
+            o = t.outcomes
+            console.print(f"  outcomes: won {o['won']:,} / lost {o['lost']:,} / open {o['open']:,}")
+        if t.churned is not None:
+            console.print(f"  churned accounts: {t.churned:,}")
+    if report.problems:
+        console.print(f"[bold]Problems ({len(report.problems)}):[/]")
+        for prob in report.problems:
+            tag = "[red]error[/]" if prob.severity == "error" else "[yellow]warning[/]"
+            console.print(f"  {tag} {escape(str(prob))}", soft_wrap=True)
+    else:
+        console.print("[green]No problems found.[/]")
