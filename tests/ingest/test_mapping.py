@@ -1,0 +1,130 @@
+"""Header mapping: user rules > preset > generic synonyms > typed extras; YAML and --map parsing."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from icpkit.errors import InputError
+from icpkit.ingest import PRESETS, ColumnRule, TableKind, load_dataset, load_mapping, resolve_columns
+from icpkit.ingest.mapping import closest_header, snake_case
+from icpkit.ingest.presets import normalise_header
+
+
+def test_normalise_header():
+    assert normalise_header("\ufeff  Deal  Owner ") == "deal owner"
+    assert normalise_header("property_dealstage") == "dealstage"
+
+
+def test_snake_case_extras():
+    assert snake_case("Deal - Pipeline", 0) == "deal_pipeline"
+    assert snake_case("", 0) == "column_1"
+    assert snake_case("2020 Revenue", 3) == "c_2020_revenue"
+
+
+def test_priority_user_rule_then_preset_then_generic():
+    headers = ["Company name", "sector", "Industry", "Seats", "Tier"]
+    res = resolve_columns(headers, TableKind.ACCOUNTS, PRESETS["hubspot"], load_mapping(["Tier=plan_tier"]))
+    by = {c.source: (c.target, c.origin) for c in res.columns}
+    assert by["Company name"] == ("name", "hubspot")
+    assert by["Industry"] == ("industry", "hubspot")
+    assert by["sector"] == ("sector", "extra")  # industry already taken by the better spelling
+    assert by["Tier"] == ("plan_tier", "map")
+    assert by["Seats"] == ("seats", "extra")
+
+
+def test_extras_never_shadow_canonical_names():
+    res = resolve_columns(["industry", "Industry "], TableKind.ACCOUNTS, PRESETS["generic"])
+    assert [c.target for c in res.columns] == ["industry", "industry_2"]
+
+
+def test_map_strings_drop_and_yaml_options(tmp_path):
+    cfg = load_mapping(["Internal Notes=", "Revenue (M)=annual_revenue"])
+    assert cfg.columns["internal notes"].to is None
+    yaml = tmp_path / "m.yaml"
+    yaml.write_text(
+        "preset: generic\n"
+        "accounts:\n"
+        "  columns:\n"
+        "    revenue: {to: annual_revenue, scale: 1e6}\n"
+        "    locality: {split: [city, region, country]}\n"
+        "    tools: {to: tech_stack, separator: '|'}\n"
+        "deals:\n"
+        "  set: {stage: won}\n"
+        "stage_map: {Signed: won}\n",
+        encoding="utf-8",
+    )
+    cfg = load_mapping([str(yaml), "Tier=plan_tier"])
+    rules = cfg.rules_for(TableKind.ACCOUNTS)
+    assert rules["revenue"] == ColumnRule(to="annual_revenue", scale=1e6)
+    assert rules["locality"].split == ("city", "region", "country") and rules["locality"].to is None
+    assert rules["tier"].to == "plan_tier"
+    assert cfg.constants[TableKind.DEALS] == {"stage": "won"}
+    assert cfg.stage_map["signed"].value == "won" and cfg.preset == "generic"
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ("acounts: {columns: {a: b}}\n", "unknown key"),
+        ("accounts: {columns: {a: {too: b}}}\n", "unknown option"),
+        ("stage_map: {Signed: maybe}\n", "won, lost, open"),
+        ("- a\n- b\n", "YAML mapping"),
+    ],
+)
+def test_bad_mapping_files(tmp_path, doc, message):
+    path = tmp_path / "m.yaml"
+    path.write_text(doc, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_mapping(str(path))
+
+
+def test_bad_map_string():
+    with pytest.raises(InputError, match="Source Header=canonical_name"):
+        load_mapping(["no equals sign"])
+
+
+def test_closest_header():
+    assert closest_header("employees", ["Employes", "Name"], TableKind.ACCOUNTS) == "Employes"
+    assert closest_header("account_id", ["foo", "bar"], TableKind.ACCOUNTS) is None
+
+
+def test_in_memory_table_with_options():
+    accounts = pa.table(
+        {
+            "Company": ["Acme", "Globex"],
+            "Revenue (M)": ["1.5", "20"],
+            "locality": ["austin, texas, united states", "berlin, germany"],
+            "Tools": ["Salesforce|HubSpot", "Slack"],
+        }
+    )
+    mapping = {
+        "accounts": {
+            "columns": {
+                "Revenue (M)": {"to": "annual_revenue", "scale": 1_000_000},
+                "locality": {"split": ["city", "region", "country"]},
+                "Tools": {"to": "tech_stack", "separator": "|"},
+            }
+        }
+    }
+    result = load_dataset(accounts, mapping=mapping)
+    a = result.dataset.accounts
+    assert a["account_id"].to_pylist() == ["Acme", "Globex"]  # no id column: the name is the key
+    assert a["annual_revenue"].to_pylist() == [1_500_000.0, 20_000_000.0]
+    assert a["city"].to_pylist() == ["austin", "berlin"]
+    assert a["region"].to_pylist() == ["texas", None]
+    assert a["country"].to_pylist() == ["united states", "germany"]
+    assert a["tech_stack"].to_pylist() == [["Salesforce", "HubSpot"], ["Slack"]]
+    kinds = result.dataset.kinds["accounts"]
+    assert kinds["tech_stack"].value == "multi" and kinds["annual_revenue"].value == "numeric"
+    assert "locality" not in a.column_names
+    sources = {c.name: c.source for c in result.report.tables["accounts"].columns}
+    assert sources["city"] == sources["country"] == "locality"
+
+
+def test_constant_stage_for_won_only_file():
+    accounts = pa.table({"account_id": ["a", "b"]})
+    deals = pa.table({"account_id": ["a"], "won_date": ["2024-01-02 10:00:00"]})
+    result = load_dataset(accounts, deals, mapping={"deals": {"set": {"stage": "won"}}})
+    assert result.dataset.deals["outcome"].to_pylist() == ["won"]
+    assert str(result.dataset.deals["closed_date"][0]) == "2024-01-02"
