@@ -128,3 +128,11 @@ def test_constant_stage_for_won_only_file():
     result = load_dataset(accounts, deals, mapping={"deals": {"set": {"stage": "won"}}})
     assert result.dataset.deals["outcome"].to_pylist() == ["won"]
     assert str(result.dataset.deals["closed_date"][0]) == "2024-01-02"
+
+
+def test_public_api_is_sorted_and_importable():
+    import icpkit.ingest as ingest
+
+    assert ingest.__all__ == sorted(ingest.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    assert all(hasattr(ingest, name) for name in ingest.__all__)
+    assert {"load_dataset", "load_table", "LoadResult", "IngestReport", "detect_preset"} <= set(ingest.__all__)
