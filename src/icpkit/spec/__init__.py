@@ -1,5 +1,20 @@
 """The ICP spec: models, YAML round-trip and content hash."""
 
+from icpkit.spec.io import canonical_form, content_hash, dump_spec, load_spec
 from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op, Routing, Tiers
 
-__all__ = ["LAYERS", "Clause", "Criterion", "Evidence", "Exclusion", "ICPSpec", "Op", "Routing", "Tiers"]
+__all__ = [
+    "LAYERS",
+    "Clause",
+    "Criterion",
+    "Evidence",
+    "Exclusion",
+    "ICPSpec",
+    "Op",
+    "Routing",
+    "Tiers",
+    "canonical_form",
+    "content_hash",
+    "dump_spec",
+    "load_spec",
+]

@@ -7,7 +7,9 @@ A clause is always a field, an operator and a value that a CRM, a warehouse or a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -190,3 +192,36 @@ class ICPSpec(_Frozen):
         for e in self.exclusions:
             seen.setdefault(e.field, None)
         return list(seen)
+
+    # Convenience wrappers; imported lazily so the model stays free of YAML, Arrow and engine imports.
+
+    def to_yaml(self) -> str:
+        """The spec as reviewable YAML (see :func:`icpkit.spec.io.dump_spec`)."""
+        from icpkit.spec.io import dump_spec
+
+        return dump_spec(self)
+
+    @classmethod
+    def from_yaml(cls, source: str | Path, *, path: str | None = None) -> ICPSpec:
+        """Read YAML text or a .yaml/.yml file; errors name the file, line and field."""
+        from icpkit.spec.io import load_spec
+
+        return load_spec(source, path=path)
+
+    def content_hash(self) -> str:
+        """sha256 of the filter (see :func:`icpkit.spec.io.content_hash` for what it covers)."""
+        from icpkit.spec.io import content_hash
+
+        return content_hash(self)
+
+    def score(self, records: Any, *, as_of: dt.date | None = None) -> Any:
+        """Score one record (a mapping -> ``ScoreResult``), many (an iterable -> list) or a ``pyarrow.Table``."""
+        from icpkit.score.python import compile_scorer
+
+        if isinstance(records, Mapping):
+            return compile_scorer(self, as_of=as_of)(records)
+        if type(records).__name__ == "Table":
+            from icpkit.score.vector import score_table
+
+            return score_table(self, records, as_of=as_of)
+        return compile_scorer(self, as_of=as_of).many(records)

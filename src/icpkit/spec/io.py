@@ -1,0 +1,418 @@
+"""The ICP spec as YAML a person reviews in a pull request, and its content hash.
+
+``dump_spec`` writes one readable flow mapping per criterion with the operator as the key
+(``- {field: employees, between: [50, 500], points: 15}``), in a fixed key order, so the same spec always gives
+the same bytes and a diff shows exactly the criteria that changed. ``load_spec`` reads it back safely (no tags, no
+aliases, no duplicate keys) and reports every problem as ``file:line field.path: message``.
+
+``content_hash`` identifies the *filter*: everything that can change a score, tier, route or explanation id for some
+record - criteria (field, operator, value, points, conjunctions, order, which fixes their ids), exclusions (clause and
+order), tiers, routing and ``as_of`` (the default scoring date of ``within_days``). It ignores what only documents
+the spec: name, version, parent, description, labels, evidence and exclusion reasons. Values are canonicalised the
+way scoring reads them (text trimmed and lower-cased, set operators' lists sorted and deduplicated, 50.0 == 50), so
+an edit that cannot change any output does not change the hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
+
+from icpkit.errors import SpecError
+from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op
+
+__all__ = ["MAX_SPEC_BYTES", "canonical_form", "content_hash", "dump_spec", "load_spec"]
+
+MAX_SPEC_BYTES = 2_000_000  # a spec is a page of YAML; anything far larger is a mistake or an attack
+_OPS = [op.value for op in Op]
+_SET_OPS = {Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE}
+_TOP_ORDER = ("name", "version", "parent", "as_of", "description")
+_CRITERION_KEYS = ("field", "points", "also", "label", "evidence")
+_CLAUSE_KEYS = ("field",)
+_EXCLUSION_KEYS = ("field", "reason", "evidence")
+_EVIDENCE_DIGITS = 4
+
+Loc = tuple[str | int, ...]
+Where = tuple[int | None, str]  # (0-based YAML line, field path as a user reads it)
+
+
+# ---------------------------------------------------------------------------------------------- dumping
+
+
+def _yaml(flow: bool) -> YAML:
+    y = YAML(typ="rt")
+    y.default_flow_style = flow
+    y.width = 1_000_000  # never wrap: one criterion per line (plus its evidence) keeps diffs exact
+    return y
+
+
+def _flow(obj: Any) -> str:
+    buf = io.StringIO()
+    _yaml(flow=True).dump(obj, buf)
+    return buf.getvalue().strip()
+
+
+def _number(x: Any) -> Any:
+    """Integral floats as ints (50.0 -> 50), so discovery's float bounds read like a person wrote them."""
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer():
+        return int(x)
+    return x
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return [_number(x) for x in v]
+    return _number(v)
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.{_EVIDENCE_DIGITS}g}") if math.isfinite(x) else x
+
+
+def _evidence(ev: Evidence) -> dict[str, Any]:
+    out = {}
+    for k, v in ev.model_dump(exclude_none=True).items():
+        out[k] = _round(v) if isinstance(v, float) else v
+    return out
+
+
+def _clause_map(cl: Clause) -> dict[str, Any]:
+    return {"field": cl.field, cl.op.value: _value(cl.value)}
+
+
+def _criterion_line(c: Criterion | Exclusion, indent: int) -> str:
+    m = _clause_map(c)
+    if isinstance(c, Criterion):
+        m["points"] = c.points
+        if c.also:
+            m["also"] = [_clause_map(a) for a in c.also]
+        if c.label is not None:
+            m["label"] = c.label
+    else:
+        m["reason"] = c.reason
+    text = _flow(m)
+    if c.evidence is not None:
+        text = f"{text[:-1]},\n{' ' * (indent + 3)}evidence: {_flow(_evidence(c.evidence))}}}"
+    return f"{' ' * indent}- {text}"
+
+
+def dump_spec(spec: ICPSpec) -> str:
+    """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes."""
+    head = {k: getattr(spec, k) for k in _TOP_ORDER if getattr(spec, k) is not None}
+    buf = io.StringIO()
+    _yaml(flow=False).dump(head, buf)
+    lines = [buf.getvalue().rstrip("\n")]
+    if spec.layers:
+        lines.append("layers:")
+        for layer, criteria in spec.layers.items():
+            if not criteria:
+                lines.append(f"  {layer}: []")
+                continue
+            lines.append(f"  {layer}:")
+            lines.extend(_criterion_line(c, 4) for c in criteria)
+    else:
+        lines.append("layers: {}")
+    if spec.exclusions:
+        lines.append("exclusions:")
+        lines.extend(_criterion_line(e, 2) for e in spec.exclusions)
+    else:
+        lines.append("exclusions: []")
+    lines.append(f"tiers: {_flow(spec.tiers.model_dump())}")
+    lines.append(f"routing: {_flow(spec.routing.model_dump())}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- content hash
+
+
+def _canon_scalar(x: Any) -> Any:
+    if isinstance(x, str):
+        return x.strip(" \t\n\r").lower()  # as scoring compares text (icpkit.score.semantics.norm_text)
+    return _number(x)
+
+
+def _canon_clause(cl: Clause) -> dict[str, Any]:
+    v = cl.value
+    if cl.op in _SET_OPS:
+        items = {json.dumps(_canon_scalar(x), sort_keys=True): _canon_scalar(x) for x in v}
+        value: Any = [items[k] for k in sorted(items)]
+    elif isinstance(v, list):
+        value = [_canon_scalar(x) for x in v]
+    else:
+        value = _canon_scalar(v)
+    return {"field": cl.field, "op": cl.op.value, "value": value}
+
+
+def canonical_form(spec: ICPSpec) -> dict[str, Any]:
+    """What the hash covers: the filter, with values canonicalised as scoring reads them."""
+
+    def criterion(c: Criterion) -> dict[str, Any]:
+        also = sorted((_canon_clause(a) for a in c.also), key=lambda d: json.dumps(d, sort_keys=True))
+        return {**_canon_clause(c), "points": c.points, "also": also}
+
+    return {
+        "as_of": spec.as_of.isoformat() if spec.as_of else None,
+        "layers": {layer: [criterion(c) for c in cs] for layer, cs in spec.layers.items() if cs},
+        "exclusions": [_canon_clause(e) for e in spec.exclusions],
+        "tiers": spec.tiers.model_dump(),
+        "routing": spec.routing.model_dump(),
+    }
+
+
+def content_hash(spec: ICPSpec) -> str:
+    """sha256 (hex) of the canonical form: equal for specs that score every record identically by construction."""
+    text = json.dumps(canonical_form(spec), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+class _Reader:
+    """Turns the YAML tree into the model's plain shape, remembering where each value came from."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.where: dict[Loc, Where] = {}  # model location -> YAML line and user path
+        self.model_level: dict[Loc, Where] = {}  # where a clause's own validator errors point: its operator
+
+    def fail(self, message: str, line: int | None, field: str | None) -> SpecError:
+        return SpecError(message, path=self.path, line=None if line is None else line + 1, field=field or None)
+
+    # plain values -------------------------------------------------------------------------------------------
+    def plain(self, node: Any, loc: Loc, upath: str, line: int | None) -> Any:
+        self.where.setdefault(loc, (line, upath))
+        if isinstance(node, CommentedMap):
+            out = {}
+            for k, v in node.items():
+                kl = node.lc.key(k)[0]
+                out[self._key(k, kl, upath)] = self.plain(v, (*loc, k), f"{upath}.{k}" if upath else str(k), kl)
+            return out
+        if isinstance(node, CommentedSeq):
+            return [self.plain(v, (*loc, i), f"{upath}[{i}]", node.lc.item(i)[0]) for i, v in enumerate(node)]
+        if isinstance(node, bool) or type(node).__name__ == "ScalarBoolean":
+            return bool(node)
+        if isinstance(node, int):
+            return int(node)
+        if isinstance(node, float):
+            return float(node)
+        if isinstance(node, str):
+            return str(node)
+        return node  # dates and None
+
+    def _key(self, k: Any, line: int, upath: str) -> str:
+        if not isinstance(k, str):
+            raise self.fail(f"keys must be text, got {k!r}", line, upath)
+        return k
+
+    # the spec's shape -----------------------------------------------------------------------------------
+    def spec(self, doc: Any) -> dict[str, Any]:
+        if not isinstance(doc, CommentedMap):
+            raise self.fail("a spec is a YAML mapping (name:, layers:, ...)", 0, None)
+        self.where[()] = (0, "")
+        out: dict[str, Any] = {}
+        for k, v in doc.items():
+            line = doc.lc.key(k)[0]
+            key = self._key(k, line, "")
+            if key == "layers":
+                out[key] = self.layers(v, line)
+            elif key == "exclusions":
+                out[key] = self.items(v, ("exclusions",), "exclusions", line, _EXCLUSION_KEYS)
+            else:
+                out[key] = self.plain(v, (key,), key, line)
+        return out
+
+    def layers(self, node: Any, line: int) -> Any:
+        self.where[("layers",)] = (line, "layers")
+        if node is None:
+            return {}
+        if not isinstance(node, CommentedMap):
+            raise self.fail("layers is a mapping of layer name to a list of criteria", line, "layers")
+        out = {}
+        for name, criteria in node.items():
+            kl = node.lc.key(name)[0]
+            if name not in LAYERS:
+                raise self.fail(
+                    f"unknown layer '{name}'{_suggest(name, LAYERS)}; layers are {', '.join(LAYERS)}",
+                    kl,
+                    f"layers.{name}",
+                )
+            out[name] = self.items(criteria, ("layers", name), f"layers.{name}", kl, _CRITERION_KEYS)
+        return out
+
+    def items(self, node: Any, loc: Loc, upath: str, line: int, keys: tuple[str, ...]) -> Any:
+        self.where[loc] = (line, upath)
+        if node is None:
+            return []
+        if not isinstance(node, CommentedSeq):
+            raise self.fail("expected a list of clauses (- {field: ..., in: [...]})", line, upath)
+        return [self.clause(v, (*loc, i), f"{upath}[{i}]", node.lc.item(i)[0], keys) for i, v in enumerate(node)]
+
+    def clause(self, node: Any, loc: Loc, upath: str, line: int, keys: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(node, CommentedMap):
+            raise self.fail("a clause is a mapping like {field: industry, in: [Software]}", line, upath)
+        self.where[loc] = (line, upath)
+        ops = [k for k in node if k in _OPS]
+        for k in node:
+            if k not in _OPS and k not in keys:
+                kl = node.lc.key(k)[0]
+                raise self.fail(f"unknown key '{k}'{_suggest(str(k), [*keys, *_OPS])}", kl, f"{upath}.{k}")
+        if not ops:
+            raise self.fail(f"no operator; use one of {', '.join(_OPS)}", line, upath)
+        if len(ops) > 1:
+            kl = node.lc.key(ops[1])[0]
+            raise self.fail(
+                f"one operator per clause, found {', '.join(ops)}; combine clauses with also: [...]", kl, upath
+            )
+        op = ops[0]
+        ol = node.lc.key(op)[0]
+        where = (ol, f"{upath}.{op}")
+        self.model_level[loc] = where
+        self.where[(*loc, "op")] = where
+        out: dict[str, Any] = {"op": op, "value": self.plain(node[op], (*loc, "value"), f"{upath}.{op}", ol)}
+        for k in node:
+            if k == op:
+                continue
+            kl = node.lc.key(k)[0]
+            if k == "also":
+                out[k] = self.items(node[k], (*loc, "also"), f"{upath}.also", kl, _CLAUSE_KEYS)
+            else:
+                out[k] = self.plain(node[k], (*loc, k), f"{upath}.{k}", kl)
+        return out
+
+    # pydantic errors -> file:line field -------------------------------------------------------------------
+    def locate(self, loc: Loc, kind: str) -> Where:
+        if kind != "missing" and loc in self.model_level:
+            return self.model_level[loc]
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in self.where:
+                line, upath = self.where[loc[:n]]
+                for part in loc[n:]:
+                    upath = f"{upath}[{part}]" if isinstance(part, int) else f"{upath}.{part}" if upath else part
+                return line, upath
+        return None, ".".join(map(str, loc))
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+_MODEL_KEYS: dict[str, list[str]] = {
+    "tiers": ["tier1", "tier2", "tier3"],
+    "routing": ["tier1", "tier2", "tier3", "none", "excluded"],
+    "evidence": list(Evidence.model_fields),
+}
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        parent = str(loc[-2]) if len(loc) > 1 else ""
+        choices = _MODEL_KEYS.get(parent, list(ICPSpec.model_fields) if len(loc) == 1 else [])
+        return f"unknown key '{key}'{_suggest(key, choices)}"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _read_text(source: str | Path, path: str | None) -> tuple[str, str | None]:
+    is_path = isinstance(source, Path) or ("\n" not in source and source.strip().lower().endswith((".yaml", ".yml")))
+    if not is_path:
+        return str(source), path
+    p = Path(source)
+    name = path or str(source)
+    try:
+        if p.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"file is larger than {MAX_SPEC_BYTES:,} bytes; is this an ICP spec?", path=name)
+        return p.read_text(encoding="utf-8-sig"), name
+    except FileNotFoundError:
+        raise SpecError("file not found", path=name) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=name) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", path=name) from None
+
+
+def _check_events(y: YAML, text: str, reader: _Reader) -> None:
+    """Safe subset of YAML: one document, no aliases (no alias bombs), no tags (no objects)."""
+    docs = 0
+    for ev in y.parse(text):
+        line = ev.start_mark.line if ev.start_mark else None
+        if isinstance(ev, DocumentStartEvent):
+            docs += 1
+            if docs > 1:
+                raise reader.fail("one spec per file; found a second YAML document", line, None)
+        elif isinstance(ev, AliasEvent):
+            raise reader.fail(f"YAML aliases (*{ev.anchor}) are not allowed in a spec; write the value out", line, None)
+        elif isinstance(ev, ScalarEvent | CollectionStartEvent) and ev.tag is not None:
+            raise reader.fail(f"YAML tags ({ev.tag}) are not allowed in a spec", line, None)
+
+
+_DATE_LIKE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+def _bad_scalar(y: YAML, text: str, reader: _Reader, exc: Exception) -> SpecError:
+    """Find the plain scalar the loader choked on (e.g. ``2026-13-30``), to name its line."""
+    for ev in y.parse(text):
+        if isinstance(ev, ScalarEvent) and ev.style is None and _DATE_LIKE.match(ev.value):
+            try:
+                dt.date.fromisoformat(ev.value[:10])
+            except ValueError:
+                return reader.fail(f"'{ev.value}' is not a valid date ({exc})", ev.start_mark.line, None)
+    return reader.fail(f"invalid value: {exc}", None, None)
+
+
+def load_spec(source: str | Path, *, path: str | None = None) -> ICPSpec:
+    """Read a spec from YAML text or a ``.yaml``/``.yml`` file; ``path`` names the source in error messages."""
+    text, name = _read_text(source, path)
+    reader = _Reader(name)
+    if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
+        raise reader.fail(f"spec is larger than {MAX_SPEC_BYTES:,} bytes", None, None)
+    y = YAML(typ="rt")
+    y.allow_duplicate_keys = False
+    try:
+        _check_events(y, text, reader)
+        doc = y.load(text)
+    except SpecError:
+        raise
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or "invalid YAML").split("\n")[0]
+        if type(exc).__name__ == "DuplicateKeyError":
+            problem = problem.replace("found duplicate key", "duplicate key").split(" with value")[0]
+        raise reader.fail(problem, mark.line if mark else None, None) from None
+    except YAMLError as exc:
+        raise reader.fail(f"invalid YAML: {exc}", None, None) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a timestamp-shaped scalar that is no date
+        raise _bad_scalar(y, text, reader, exc) from None
+    if doc is None:
+        raise reader.fail("the spec is empty", None, None)
+    data = reader.spec(doc)
+    try:
+        return ICPSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = [(reader.locate(tuple(e["loc"]), e["type"]), _message(e)) for e in exc.errors(include_url=False)]
+        first, *rest = sorted(errors, key=lambda e: -1 if e[0][0] is None else e[0][0])
+        (line, field), message = first
+        if rest:
+            more = [f"  {name or 'spec'}:{'' if ln is None else ln + 1} {fp}: {m}" for (ln, fp), m in rest[:10]]
+            message = "\n".join([message, f"and {len(rest)} more:", *more])
+        raise reader.fail(message, line, field) from None
