@@ -1,0 +1,200 @@
+"""Company keys for joining a CRM or a lead to a company universe: registrable domain and normalised name.
+
+One definition, two spellings: DuckDB macros for bulk joins (``register_macros``) and Python functions for one
+record at a time (``registrable_domain``, ``normalise_name``). Tests hold the two to the same answers.
+
+* **Domain**: lower-cased and trimmed; an email keeps the part after ``@``; scheme, path, query, port, trailing
+  dots and a leading ``www.``/``www2.`` go; a subdomain reduces to the registrable domain (``eu.shop.acme.co.uk``
+  -> ``acme.co.uk``) with a short list of two-level public suffixes, enough for the common country domains
+  without shipping the whole public-suffix list. Anything without a dot is no domain.
+* **Free mail** (gmail.com, yahoo.*, outlook.com …) identifies a person, never a company: it never matches.
+* **Name**: accents stripped, ``&`` -> ``and``, punctuation removed, a leading "the" and trailing legal forms
+  (Inc., GmbH, N.V., S.A. …) dropped, so ``The Acme Company, Inc.`` and ``ACME`` meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import duckdb
+
+__all__ = [
+    "FREE_MAIL_BRANDS",
+    "FREE_MAIL_DOMAINS",
+    "LEGAL_FORMS",
+    "TWO_LEVEL_SUFFIXES",
+    "is_free_mail",
+    "normalise_name",
+    "register_macros",
+    "registrable_domain",
+]
+
+# Second-level public suffixes under country codes that people register below (not the full PSL on purpose).
+TWO_LEVEL_SUFFIXES: frozenset[str] = frozenset(
+    f"{sld}.{cc}"
+    for cc, slds in {
+        "uk": ("co", "org", "ac", "gov", "ltd", "plc", "me", "net", "nhs", "sch"),
+        "au": ("com", "net", "org", "edu", "gov", "asn", "id"),
+        "nz": ("co", "org", "net", "ac", "govt", "school"),
+        "br": ("com", "net", "org", "gov", "edu", "art", "ind"),
+        "ar": ("com", "org", "net", "gob", "edu"),
+        "mx": ("com", "org", "gob", "edu", "net"),
+        "jp": ("co", "ne", "or", "ac", "go", "ad"),
+        "kr": ("co", "or", "ne", "ac", "go"),
+        "cn": ("com", "net", "org", "gov", "edu", "ac"),
+        "hk": ("com", "org", "net", "edu", "gov"),
+        "tw": ("com", "org", "net", "edu", "gov"),
+        "sg": ("com", "org", "net", "edu", "gov"),
+        "my": ("com", "org", "net", "edu", "gov"),
+        "in": ("co", "net", "org", "firm", "gen", "ind", "ac", "edu", "gov", "res"),
+        "za": ("co", "org", "net", "ac", "gov", "web"),
+        "il": ("co", "org", "net", "ac", "gov"),
+        "tr": ("com", "org", "net", "gen", "edu", "gov"),
+        "id": ("co", "or", "ac", "go", "web"),
+        "th": ("co", "or", "ac", "go", "in"),
+        "ph": ("com", "org", "net", "gov", "edu"),
+        "pk": ("com", "org", "net", "edu", "gov"),
+        "eg": ("com", "org", "net", "edu", "gov"),
+        "sa": ("com", "org", "net", "edu", "gov"),
+        "ng": ("com", "org", "net", "edu", "gov"),
+        "ke": ("co", "or", "ac", "go"),
+        "co": ("com", "org", "net", "edu", "gov"),
+        "pe": ("com", "org", "net", "edu", "gob"),
+        "cl": ("gob",),
+        "ve": ("com", "org", "net", "gob"),
+        "uy": ("com", "org", "net", "edu", "gub"),
+        "ua": ("com", "org", "net", "gov", "in"),
+        "ru": ("com", "org", "net"),
+        "pl": ("com", "org", "net", "gov"),
+        "fr": ("gouv", "asso", "com"),
+        "es": ("com", "org", "gob", "edu", "nom"),
+        "it": ("gov",),
+        "be": ("ac",),
+        "at": ("co", "or", "ac", "gv"),
+        "vn": ("com", "net", "org", "edu", "gov"),
+    }.items()
+    for sld in slds
+)
+
+# Free-mail and consumer ISP domains: a lead from one of them says nothing about their company.
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "ymail.com", "rocketmail.com", "outlook.com", "hotmail.com",
+        "live.com", "msn.com", "passport.com", "aol.com", "aim.com", "icloud.com", "me.com", "mac.com", "proton.me",
+        "protonmail.com", "protonmail.ch", "pm.me", "tutanota.com", "tuta.io", "fastmail.com", "hey.com",
+        "zohomail.com", "mail.com", "email.com", "inbox.com", "gmx.com", "gmx.net", "gmx.de", "web.de",
+        "t-online.de", "freenet.de", "mail.ru", "bk.ru", "list.ru", "inbox.ru", "yandex.ru", "yandex.com",
+        "rambler.ru", "qq.com", "163.com", "126.com", "sina.com", "naver.com", "hanmail.net", "daum.net",
+        "rediffmail.com", "libero.it", "virgilio.it", "laposte.net", "orange.fr", "wanadoo.fr", "free.fr",
+        "sfr.fr", "bluewin.ch", "btinternet.com", "sky.com", "comcast.net", "verizon.net", "att.net",
+        "sbcglobal.net", "cox.net", "earthlink.net", "seznam.cz", "wp.pl", "o2.pl", "interia.pl", "bol.com.br",
+        "uol.com.br", "terra.com.br", "shaw.ca", "rogers.com", "bigpond.com",
+    }
+)  # fmt: skip
+# Providers whose consumer mail lives under many country domains (yahoo.co.uk, hotmail.fr, gmx.at …).
+FREE_MAIL_BRANDS: frozenset[str] = frozenset({"gmail", "yahoo", "ymail", "hotmail", "outlook", "live", "gmx", "aol"})
+
+# Legal forms dropped from the end of a company name (after dots are removed: "N.V." -> "nv").
+LEGAL_FORMS: tuple[str, ...] = (
+    "inc", "incorporated", "corp", "corporation", "co", "company", "llc", "llp", "lp", "ltd", "limited", "plc",
+    "gmbh", "ag", "kg", "se", "sa", "sas", "sarl", "nv", "bv", "srl", "spa", "ab", "asa", "as", "oy", "oyj", "aps",
+    "kk", "pty", "pte", "bhd", "sdn", "tbk", "pt", "ltda", "sl",
+)  # fmt: skip
+
+_SCHEME = r"^[a-z][a-z0-9+.\-]*://"
+_PATH = r"[/?#].*$"
+_BEFORE_AT = r"^.*@"
+_PORT = r":[0-9]*$"
+_TRAILING_DOTS = r"\.+$"
+_WWW = r"^www[0-9]*\."
+_VALID = r"^[^.\s@:/<>,;\"]+(\.[^.\s@:/<>,;\"]+)+$"
+_LAST2 = r"([^.]+\.[^.]+)$"
+_LAST3 = r"([^.]+\.[^.]+\.[^.]+)$"
+_LEGAL_TAIL = r"(\s+(" + "|".join(LEGAL_FORMS) + r"))+$"
+_THE = r"^the\s+"
+
+_re = {k: re.compile(v) for k, v in {"scheme": _SCHEME, "path": _PATH, "at": _BEFORE_AT, "port": _PORT}.items()}
+_re_trailing, _re_www, _re_valid = re.compile(_TRAILING_DOTS), re.compile(_WWW), re.compile(_VALID)
+_re_last2, _re_last3 = re.compile(_LAST2), re.compile(_LAST3)
+_re_legal, _re_the = re.compile(_LEGAL_TAIL), re.compile(_THE)
+
+
+def _host(value: str) -> str | None:
+    h = value.strip().lower()
+    for step in ("scheme", "path", "at", "port"):
+        h = _re[step].sub("", h)
+    h = _re_www.sub("", _re_trailing.sub("", h))
+    return h if _re_valid.match(h) else None
+
+
+def registrable_domain(value: str | None) -> str | None:
+    """``https://www.EU.Acme.co.uk:8080/x``, ``jane@eu.acme.co.uk`` -> ``acme.co.uk``; None when no domain."""
+    if value is None:
+        return None
+    h = _host(value)
+    if h is None:
+        return None
+    last2 = _re_last2.search(h)
+    last3 = _re_last3.search(h)
+    if last2 is None:
+        return None
+    if h in TWO_LEVEL_SUFFIXES:
+        return None
+    if last3 is not None and last2.group(1) in TWO_LEVEL_SUFFIXES:
+        return last3.group(1)
+    return last2.group(1)
+
+
+def is_free_mail(domain: str | None) -> bool:
+    """True for a registrable domain of a free-mail provider (``gmail.com``, ``yahoo.co.uk``, ``gmx.at`` …)."""
+    if not domain:
+        return False
+    return domain in FREE_MAIL_DOMAINS or domain.split(".", 1)[0] in FREE_MAIL_BRANDS
+
+
+def normalise_name(value: str | None) -> str | None:
+    """``The Acme Company, Inc.`` -> ``acme``; None when nothing is left."""
+    if value is None:
+        return None
+    s = unicodedata.normalize("NFKD", value.strip().lower())
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("&", " and ").replace(".", "").replace("'", "").replace("\u2019", "")
+    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
+    s = _re_legal.sub("", _re_the.sub("", s)).strip()
+    return s or None
+
+
+def _sql_list(items: frozenset[str]) -> str:
+    return "[" + ", ".join("'" + x.replace("'", "''") + "'" for x in sorted(items)) + "]"
+
+
+def register_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``icp_domain(x)``, ``icp_free_mail(d)`` and ``icp_name(x)`` on ``con`` (same rules as above).
+
+    The constants are this module's own (no user input reaches the macro text).
+    """
+    host = "lower(trim(CAST(x AS VARCHAR)))"
+    for pattern in (_SCHEME, _PATH, _BEFORE_AT, _PORT, _TRAILING_DOTS, _WWW):
+        host = f"regexp_replace({host}, '{pattern}', '')"
+    con.execute(f"CREATE OR REPLACE TEMP MACRO icp_host(x) AS {host}")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO icp_host_ok(h) AS CASE WHEN regexp_matches(h, '{_VALID}') THEN h END")
+    last2, last3 = f"regexp_extract(h, '{_LAST2}', 1)", f"regexp_extract(h, '{_LAST3}', 1)"
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO icp_registrable(h) AS CASE "
+        f"WHEN h IS NULL OR {last2} = '' OR list_contains({_sql_list(TWO_LEVEL_SUFFIXES)}, h) THEN NULL "
+        f"WHEN list_contains({_sql_list(TWO_LEVEL_SUFFIXES)}, {last2}) AND {last3} <> '' THEN {last3} "
+        f"ELSE {last2} END"
+    )
+    con.execute("CREATE OR REPLACE TEMP MACRO icp_domain(x) AS icp_registrable(icp_host_ok(icp_host(x)))")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO icp_free_mail(d) AS coalesce("
+        f"list_contains({_sql_list(FREE_MAIL_DOMAINS)}, d) "
+        f"OR list_contains({_sql_list(FREE_MAIL_BRANDS)}, split_part(d, '.', 1)), false)"
+    )
+    name = "strip_accents(lower(trim(CAST(x AS VARCHAR))))"
+    name = f"replace({name}, '&', ' and ')"
+    name = f"regexp_replace({name}, '[.''\u2019]', '', 'g')"
+    name = f"trim(regexp_replace({name}, '[^a-z0-9]+', ' ', 'g'))"
+    name = f"trim(regexp_replace(regexp_replace({name}, '{_THE}', ''), '{_LEGAL_TAIL}', ''))"
+    con.execute(f"CREATE OR REPLACE TEMP MACRO icp_name(x) AS nullif({name}, '')")
