@@ -133,6 +133,9 @@ def dump_spec(spec: ICPSpec) -> str:
         lines.append("exclusions: []")
     lines.append(f"tiers: {_flow(spec.tiers.model_dump())}")
     lines.append(f"routing: {_flow(spec.routing.model_dump())}")
+    if spec.sam is not None:
+        lines.append("sam:" if spec.sam else "sam: []")
+        lines.extend(f"  - {_flow(_clause_map(cl))}" for cl in spec.sam)
     return "\n".join(lines) + "\n"
 
 
@@ -232,6 +235,8 @@ class _Reader:
                 out[key] = self.layers(v, line)
             elif key == "exclusions":
                 out[key] = self.items(v, ("exclusions",), "exclusions", line, _EXCLUSION_KEYS)
+            elif key == "sam":
+                out[key] = self.items(v, ("sam",), "sam", line, _CLAUSE_KEYS)
             else:
                 out[key] = self.plain(v, (key,), key, line)
         return out

@@ -170,6 +170,9 @@ class ICPSpec(_Frozen):
     exclusions: list[Exclusion] = Field(default_factory=list)
     tiers: Tiers = Field(default_factory=Tiers)
     routing: Routing = Field(default_factory=Routing)
+    sam: list[Clause] | None = Field(
+        default=None, description="serviceable-market filters for sizing (all must hold); never part of the score"
+    )
 
     @field_validator("layers")
     @classmethod

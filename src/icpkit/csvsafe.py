@@ -1,0 +1,93 @@
+"""Tables written for spreadsheets and upload forms: formula-safe cells, never a half-written file.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return, which some spreadsheets skip
+before reading a formula) is run as a formula when a CSV is opened in Excel or Sheets — a company name such as
+``=HYPERLINK(...)`` from a scraped universe would become a live link. Such text cells get a leading ``'``, which
+spreadsheets show as text. Numbers are left alone. The step is idempotent: ``'=x`` starts with ``'`` and stays.
+
+Writes go to a temporary file in the target's folder, then ``os.replace``: a reader sees the old file or the new
+one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+__all__ = ["FORMULA_PREFIXES", "atomic_path", "flatten_lists", "neutralise", "write_csv", "write_parquet", "write_text"]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = "^[=+\\-@\t\r]"
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def flatten_lists(table: pa.Table, sep: str = ";") -> pa.Table:
+    """List columns as ``sep``-joined text (how icpkit reads multi-valued cells back from CSV)."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+            col = pc.binary_join(pc.cast(table.column(i), pa.list_(pa.string())), sep)
+            table = table.set_column(i, f.name, col)
+    return table
+
+
+def neutralise(table: pa.Table) -> pa.Table:
+    """Every text cell that a spreadsheet would run as a formula, prefixed with ``'``; headers too."""
+    arrays = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if _is_text(col.type):
+            risky = pc.fill_null(pc.match_substring_regex(col, _FORMULA_RE), False)
+            col = pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+        arrays.append(col)
+    names = ["'" + n if n.startswith(FORMULA_PREFIXES) else n for n in table.column_names]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto it when the block succeeds, removed when it fails."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_csv(table: pa.Table, path: str | Path) -> Path:
+    """A formula-safe UTF-8 CSV with a header row, lists joined with ``;``, written atomically."""
+    safe = neutralise(flatten_lists(table))
+    return _write(path, lambda tmp: pacsv.write_csv(safe, tmp, write_options=pacsv.WriteOptions(quoting_style="needed")))
+
+
+def write_parquet(table: pa.Table, path: str | Path) -> Path:
+    """Parquet keeps types and lists; no formula risk, but still written atomically."""
+    return _write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Markdown / JSON / any text, written atomically as UTF-8."""
+    return _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
