@@ -272,3 +272,18 @@ def test_empty_table_and_empty_spec() -> None:
     r = compile_scorer(bare)({})
     assert (r.score, r.tier, r.layer_scores) == (0, "none", {})
     assert score_table(bare, pa.table({"x": [1]}))["tier"].to_pylist() == ["none"]
+
+
+def test_spec_text_is_data_never_code() -> None:
+    tricky = 'x"); import os; os._exit(3); ("'
+    spec = ICPSpec(
+        name=tricky,
+        layers={"firmographic": [Criterion(field=tricky, op="in", value=[tricky, "a'b"], points=50)]},
+        exclusions=[Exclusion(field="y", op="equals", value="}{", reason=tricky)],
+        routing=Routing(tier2=tricky),
+    )
+    scorer = compile_scorer(spec)
+    assert tricky not in scorer.source
+    r = scorer({tricky: f"  {tricky.upper()} "})
+    assert (r.score, r.route) == (50, tricky)
+    assert scorer({tricky: "A'B", "y": "}{"}).exclusions_hit == ["exclusion.0"]
