@@ -80,7 +80,8 @@ def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
 def write_csv(table: pa.Table, path: str | Path) -> Path:
     """A formula-safe UTF-8 CSV with a header row, lists joined with ``;``, written atomically."""
     safe = neutralise(flatten_lists(table))
-    return _write(path, lambda tmp: pacsv.write_csv(safe, tmp, write_options=pacsv.WriteOptions(quoting_style="needed")))
+    options = pacsv.WriteOptions(quoting_style="needed")
+    return _write(path, lambda tmp: pacsv.write_csv(safe, tmp, write_options=options))
 
 
 def write_parquet(table: pa.Table, path: str | Path) -> Path:
