@@ -54,8 +54,8 @@ _CUR = r"(?:us\$|a\$|c\$|r\$|[$€£¥₹]|usd|eur|gbp|cad|aud|chf|jpy|inr|brl|s
 _SUFFIX = r"k|thousands?|mm|mn|mio|mil|millions?|m|bn|bln|billions?|mrd|b|tn|trillions?"
 _NUM_RE = rf"^([-+]?)(\(?)([-+]?){_CUR}?([-+]?)(\d[\d.,']*|[.,]\d+)({_SUFFIX})?(%)?{_CUR}?(\)?)$"
 _NUM_FIELDS = ["s1", "po", "s2", "s3", "num", "suf", "pct", "pc"]
-_CLOSED_BAND_RE = r"^([^\-–—]*\d[^\-–—]*?)(?:-|–|—|to)([^\-–—]*\d[^\-–—]*)$"
-_OPEN_BAND_RE = r"^(>=?|over|morethan|above)?([^+]*\d[^+]*?)(\+?)$"
+# "51-200", "1k to 5k" (closed: pre and plus empty, hi set) or "10,001+", ">500", "over 1000" (open)
+_BAND_RE = r"^(>=?|over|morethan|above)?([^\-–—+]*?\d[^\-–—+]*?)(?:(?:-|–|—|to)([^\-–—+]*\d[^\-–—+]*)|(\+))?$"
 _EURO_RE = r"\d\.\d{3},\d|^[^.]*\d,\d{1,2}(?:\D|$)"
 _US_RE = r"\d,\d{3}\.\d|\d\.\d{1,2}(?:\D|$)|\d\.\d{4,}"
 _DMY_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ tT].*)?$"
@@ -152,14 +152,14 @@ class _Query:
     """Layers of ``SELECT *, helpers FROM (...)`` so each parse step is named once and computed once."""
 
     def __init__(self) -> None:
-        self.layers: list[list[str]] = [[], [], [], []]
+        self.layers: list[list[str]] = [[] for _ in range(7)]
         self.outputs: list[str] = []
         self.flags: list[str] = []
         self._n = 0
 
     def helper(self, layer: int, expr: str) -> str:
         self._n += 1
-        name = f"__h{self._n}"
+        name = f"__icph{self._n}"
         self.layers[layer].append(f"{expr} AS {name}")
         return name
 
@@ -171,9 +171,26 @@ class _Query:
         return f"SELECT {', '.join(self.outputs + self.flags)} FROM ({sql})"
 
 
-def _clean_text(ref: str) -> str:
-    trimmed = f"trim(CAST({ref} AS VARCHAR), ' \t\r\n\u00a0')"
-    return f"CASE WHEN {_in(f'lower({trimmed})', NULL_TOKENS)} THEN NULL ELSE {trimmed} END"
+_WS = "' \t\r\n\u00a0'"
+
+
+def _clean_text(ref: str, trimmed_already: bool = False) -> str:
+    """Trimmed text with null tokens as NULL; the costly trim and lower run only on the few cells that need them."""
+    v = f"CAST({ref} AS VARCHAR)"
+    longest = max(len(t.encode()) for t in NULL_TOKENS)
+    if trimmed_already:
+        return f"CASE WHEN strlen({v}) <= {longest} AND {_in(f'lower({v})', NULL_TOKENS)} THEN NULL ELSE {v} END"
+    trimmed = f"trim({v}, {_WS})"
+    ragged = " OR ".join(
+        [f"prefix({v}, {_lit(ch)}) OR suffix({v}, {_lit(ch)})" for ch in (" ", "\t")]
+        + [f"contains({v}, {_lit(ch)})" for ch in ("\n", "\r", "\u00a0")]
+    )
+    return (
+        f"CASE WHEN {v} IS NULL THEN NULL "
+        f"WHEN strlen({v}) <= {longest} AND {_in(f'lower({v})', NULL_TOKENS)} THEN NULL "
+        f"WHEN {ragged} THEN (CASE WHEN {_in(f'lower({trimmed})', NULL_TOKENS)} THEN NULL ELSE {trimmed} END) "
+        f"ELSE {v} END"
+    )
 
 
 def _number(st: str, euro: bool) -> str:
@@ -183,7 +200,8 @@ def _number(st: str, euro: bool) -> str:
         digits = f"replace(replace(replace({num}, '''', ''), '.', ''), ',', '.')"
     else:
         digits = (
-            f"CASE WHEN regexp_full_match({num}, '\\d+,\\d{{1,2}}') THEN replace({num}, ',', '.') "
+            f"CASE WHEN NOT contains({num}, ',') AND NOT contains({num}, '.') THEN replace({num}, '''', '') "
+            f"WHEN regexp_full_match({num}, '\\d+,\\d{{1,2}}') THEN replace({num}, ',', '.') "
             f"WHEN regexp_full_match({num}, '\\d{{1,3}}(\\.\\d{{3}}){{2,}}') THEN replace({num}, '.', '') "
             f"ELSE replace(replace({num}, ',', ''), '''', '') END"
         )
@@ -206,6 +224,7 @@ class _Column:
     text: bool
     index: int
     typ: pa.DataType
+    trimmed: bool = False  # text already trimmed with blanks as null (a RawTable from read_raw)
     decided: dict[str, object] = field(default_factory=dict)
 
 
@@ -217,12 +236,15 @@ def _stats(con: duckdb.DuckDBPyConnection, cols: list[_Column]) -> None:
             continue
         ref = _q(c.source)
         if c.spec.kind == ColumnKind.NUMERIC and c.spec.decimal is None:
-            aggs.append((c, "euro", f"count_if(regexp_matches({ref}, {_lit(_EURO_RE)}))"))
+            # only cells that are not plain numbers can tell a decimal comma from a thousands separator
+            odd = f"contains({ref}, ',') OR regexp_matches({ref}, '\\.\\d{{3}}(?:\\D|$)')"
+            aggs.append((c, "euro", f"count_if(CASE WHEN {odd} THEN regexp_matches({ref}, {_lit(_EURO_RE)}) END)"))
             aggs.append((c, "us", f"count_if(regexp_matches({ref}, {_lit(_US_RE)}))"))
         elif c.spec.kind == ColumnKind.DATE and c.spec.date_order is None:
+            shaped = f"substr(trim({ref}), 5, 1) <> '-'"  # ISO dates cannot tell day from month order
             for key, group in (("max_a", 1), ("max_b", 2)):
                 part = f"regexp_extract(trim({ref}), {_lit(_DMY_RE)}, {group})"
-                aggs.append((c, key, f"max(try_cast({part} AS INTEGER))"))
+                aggs.append((c, key, f"max(CASE WHEN {shaped} THEN try_cast({part} AS INTEGER) END)"))
             aggs.append((c, "dots", f"count_if(regexp_matches(trim({ref}), '^\\d{{1,2}}\\.\\d{{1,2}}\\.'))"))
         elif c.spec.kind == ColumnKind.MULTI and c.spec.separator is None:
             aggs.append((c, "semi", f"count_if(contains({ref}, ';'))"))
@@ -243,32 +265,46 @@ def _plan_numeric(q: _Query, c: _Column) -> None:
         q.outputs.append(f"CAST({ref} AS DOUBLE) * {float(c.spec.scale)!r} AS {_q(c.target)}")
         return
     euro = c.spec.decimal == "," or (c.spec.decimal is None and bool(c.decided.get("euro")) and not c.decided.get("us"))
-    s = q.helper(0, f"lower(regexp_replace({_clean_text(ref)}, '[\\s\u00a0\u202f]+', '', 'g'))")
+    t = q.helper(0, _clean_text(ref, c.trimmed))
+    # Fast path: most cells are plain numbers; only the rest go through the currency / band / suffix regexes.
+    plain = f"try_cast({t} AS DOUBLE)"
+    if euro:
+        plain = f"CASE WHEN NOT contains({t}, '.') AND NOT contains({t}, ',') THEN {plain} END"
+    fast = q.helper(1, plain)
+    s = q.helper(2, f"CASE WHEN {fast} IS NULL THEN lower(regexp_replace({t}, '[\\s\u00a0\u202f]+', '', 'g')) END")
     bands = c.spec.bands is not False
     if bands:
-        closed = q.helper(1, f"regexp_extract({s}, {_lit(_CLOSED_BAND_RE)}, ['lo', 'hi'])")
-        opened = q.helper(1, f"regexp_extract({s}, {_lit(_OPEN_BAND_RE)}, ['pre', 'lo', 'plus'])")
-        is_open = f"({opened}.pre <> '' OR {opened}.plus <> '')"
-        lo_tok = f"CASE WHEN {closed}.lo <> '' THEN {closed}.lo WHEN {is_open} THEN {opened}.lo ELSE {s} END"
-        lo = q.helper(2, f"regexp_extract({lo_tok}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
-        hi = q.helper(2, f"regexp_extract({closed}.hi, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
-        value = (
-            f"CASE WHEN {closed}.lo <> '' THEN ({_number(lo, euro)} + {_number(hi, euro)}) / 2 "
-            f"ELSE {_number(lo, euro)} END"
+        marks = " OR ".join(f"contains({s}, {_lit(m)})" for m in ("-", "+", "–", "—", "to", ">", "over", "above"))
+        band = q.helper(
+            3, f"CASE WHEN {marks} THEN regexp_extract({s}, {_lit(_BAND_RE)}, ['pre', 'lo', 'hi', 'plus']) END"
         )
-        is_band = f"({closed}.lo <> '' OR {is_open})"
+        closed = f"coalesce({band}.hi <> '', false)"
+        is_open = f"coalesce({band}.pre <> '' OR {band}.plus <> '', false)"
+        lo_tok = q.helper(4, f"CASE WHEN {closed} OR {is_open} THEN {band}.lo ELSE {s} END")
+        hi_tok = q.helper(4, f"CASE WHEN {closed} THEN {band}.hi END")
+        lo = q.helper(5, f"regexp_extract({lo_tok}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
+        hi = q.helper(5, f"regexp_extract({hi_tok}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
+        lo_num = f"coalesce(try_cast({lo_tok} AS DOUBLE), {_number(lo, euro)})" if not euro else _number(lo, euro)
+        hi_num = f"coalesce(try_cast({hi_tok} AS DOUBLE), {_number(hi, euro)})" if not euro else _number(hi, euro)
+        slow = f"CASE WHEN {closed} THEN ({lo_num} + {hi_num}) / 2 ELSE {lo_num} END"
+        is_band = f"coalesce({closed} OR {is_open}, false)"
     else:
-        lo = q.helper(2, f"regexp_extract({s}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
-        value, is_band = _number(lo, euro), "false"
+        lo = q.helper(5, f"regexp_extract({s}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
+        slow, is_band = _number(lo, euro), "false"
     factor = f"{float(c.spec.scale)!r}"
+    slow_factor = factor
     if c.spec.percent:
-        factor = f"{factor} * CASE WHEN {lo}.pct = '%' THEN 0.01 ELSE 1.0 END"
-    out = q.helper(3, f"({value}) * {factor}")
+        slow_factor = f"{factor} * CASE WHEN {lo}.pct = '%' THEN 0.01 ELSE 1.0 END"
+    out = q.helper(
+        6,
+        f"CASE WHEN {fast} IS NOT NULL THEN (CASE WHEN isfinite({fast}) THEN {fast} * {factor} END) "
+        f"ELSE ({slow}) * {slow_factor} END",
+    )
     q.outputs.append(f"{out} AS {_q(c.target)}")
-    q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __bad{c.index}")
+    q.flags.append(f"({t} IS NOT NULL AND {out} IS NULL) AS __icpflag_bad{c.index}")
     if bands:
-        q.flags.append(f"{is_band} AS __band{c.index}")
-        c.decided["band_expr"] = f"CASE WHEN {is_band} THEN {_clean_text(ref)} END AS {_q(c.target + '_band')}"
+        q.flags.append(f"{is_band} AS __icpflag_band{c.index}")
+        c.decided["band_expr"] = f"CASE WHEN {is_band} THEN {t} END AS {_q(c.target + '_band')}"
 
 
 def _plan_date(q: _Query, c: _Column) -> list[Problem]:
@@ -299,8 +335,11 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
                 )
         else:
             order = "mdy"  # both parts exceed 12 somewhere: mixed styles; the minority is reported as bad
-    s = q.helper(0, _clean_text(ref))
-    parts = q.helper(1, f"regexp_extract({s}, {_lit(_DMY_RE)}, ['a', 'b', 'y'])")
+    s = q.helper(0, _clean_text(ref, c.trimmed))
+    # Fast path: ISO dates (the common case) cast directly; other spellings go through the regex and formats.
+    fast = q.helper(1, f"CASE WHEN substr({s}, 5, 1) = '-' THEN try_cast({s} AS DATE) END")
+    rest = q.helper(2, f"CASE WHEN {fast} IS NULL THEN {s} END")
+    parts = q.helper(3, f"regexp_extract({rest}, {_lit(_DMY_RE)}, ['a', 'b', 'y'])")
     month, day = (f"{parts}.a", f"{parts}.b") if order == "mdy" else (f"{parts}.b", f"{parts}.a")
     year = (
         f"CASE WHEN length({parts}.y) = 2 THEN (CASE WHEN CAST({parts}.y AS INTEGER) < 70 THEN 2000 ELSE 1900 END)"
@@ -308,16 +347,15 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
     )
     formats = "[" + ", ".join(_lit(f) for f in _MONTH_FORMATS) + "]"
     parsed = q.helper(
-        2,
-        f"coalesce(CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
-        f"CAST({day} AS INTEGER))) END, try_cast({s} AS DATE), try_cast(try_cast({s} AS TIMESTAMP) AS DATE), "
-        f"CAST(try_strptime({s}, {formats}) AS DATE))",
+        4,
+        f"coalesce({fast}, CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
+        f"CAST({day} AS INTEGER))) END, try_cast(try_cast({rest} AS TIMESTAMP) AS DATE), "
+        f"CAST(try_strptime({rest}, {formats}) AS DATE))",
     )
     # DuckDB's cast reads "5/6/17" as the year 5: a date outside 1800-2200 is a misreading, not a date.
-    value = f"CASE WHEN year({parsed}) BETWEEN 1800 AND 2200 THEN {parsed} END"
-    out = q.helper(3, value)
+    out = q.helper(5, f"CASE WHEN year({parsed}) BETWEEN 1800 AND 2200 THEN {parsed} END")
     q.outputs.append(f"{out} AS {_q(c.target)}")
-    q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __bad{c.index}")
+    q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __icpflag_bad{c.index}")
     c.decided["order"] = order
     return problems
 
@@ -328,14 +366,14 @@ def _plan_boolean(q: _Query, c: _Column) -> None:
         q.outputs.append(f"{ref} AS {_q(c.target)}")
         return
     if c.text:
-        s = q.helper(0, f"lower({_clean_text(ref)})")
+        s = q.helper(0, f"lower({_clean_text(ref, c.trimmed)})")
         truth = f"CASE WHEN {_in(s, TRUE_TOKENS)} THEN true WHEN {_in(s, FALSE_TOKENS)} THEN false END"
     else:
         s = q.helper(0, ref)
         truth = f"CASE WHEN {ref} = 1 THEN true WHEN {ref} = 0 THEN false END"
     out = q.helper(1, truth)
     q.outputs.append(f"{out} AS {_q(c.target)}")
-    q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __bad{c.index}")
+    q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __icpflag_bad{c.index}")
 
 
 def _plan_multi(q: _Query, c: _Column) -> None:
@@ -344,17 +382,21 @@ def _plan_multi(q: _Query, c: _Column) -> None:
         items = f"list_transform({ref}, lambda x: trim(CAST(x AS VARCHAR)))"
     else:
         sep = c.spec.separator or (";" if c.decided.get("semi") else "|" if c.decided.get("pipe") else ",")
-        items = f"list_transform(string_split({_clean_text(ref)}, {_lit(sep)}), lambda x: trim(x))"
+        items = f"list_transform(string_split({_clean_text(ref, c.trimmed)}, {_lit(sep)}), lambda x: trim(x))"
     kept = q.helper(0, f"list_filter({items}, lambda x: x <> '' AND x IS NOT NULL)")
     q.outputs.append(f"CASE WHEN len({kept}) > 0 THEN {kept} END AS {_q(c.target)}")
 
 
 def _plan_text(q: _Query, c: _Column) -> None:
     ref = _q(c.source)
-    s = q.helper(0, _clean_text(ref))
+    s = q.helper(0, _clean_text(ref, c.trimmed))
     q.outputs.append(f"{s} AS {_q(c.target)}")
     if c.text:
-        q.flags.append(f"regexp_matches(lower({s}), {_lit(_FORMULA_RE)}) AS __formula{c.index}")
+        first = f"left({s}, 1)"
+        q.flags.append(
+            f"(CASE WHEN {_in(first, '=+-@')} THEN regexp_matches({s}, {_lit(_FORMULA_RE)}, 'i') ELSE false END)"
+            f" AS __icpflag_formula{c.index}"
+        )
     if c.spec.split:
         # "Austin, TX, USA": the first part is the city, the last the country, anything between the region.
         parts = q.helper(1, f"list_transform(string_split({s}, ','), lambda x: nullif(trim(x), ''))")
@@ -399,18 +441,80 @@ def coerce_columns(
             path=path,
             column=missing[0],
         )
+    trimmed = isinstance(raw, RawTable)
     cols: list[_Column] = []
     for i, (name, how) in enumerate(plan.items()):
         spec = how if isinstance(how, CoerceSpec) else CoerceSpec(ColumnKind(how))
         typ = table.schema.field(name).type
-        cols.append(_Column(name, spec, spec.target or name, _is_text(typ) or pa.types.is_null(typ), i, typ))
+        text = _is_text(typ) or pa.types.is_null(typ)
+        cols.append(_Column(name, spec, spec.target or name, text, i, typ, trimmed and text))
 
+    # Plain text columns only need null tokens and a formula check: done in Arrow, zero-copy when clean.
+    in_arrow = [c for c in cols if c.spec.kind in _TEXT_KINDS and not c.spec.split and _is_text(c.typ)]
+    in_sql = [c for c in cols if c not in in_arrow]
+    typed: dict[str, pa.ChunkedArray | pa.Array] = {}
+    flags: dict[str, pa.ChunkedArray | pa.Array] = {}
+    problems: list[Problem] = []
+    for c in in_arrow:
+        typed[c.target], flags[f"__icpflag_formula{c.index}"] = _arrow_text(table[c.source], c.trimmed)
+    if in_sql:
+        result = _run_sql(table, in_sql, path, problems)
+        for name in result.column_names:
+            (flags if name.startswith("__icpflag_") else typed)[name] = result[name]
+
+    problems += _collect(typed, flags, table, cols, path, first_row)
+    keep_band = {
+        f"{c.target}_band"
+        for c in in_sql
+        if "band_expr" in c.decided
+        and (c.spec.bands or (c.spec.bands is None and pc.any(flags[f"__icpflag_band{c.index}"]).as_py()))
+    }
+    kinds: dict[str, ColumnKind] = {}
+    names: list[str] = []
+    arrays: list[pa.ChunkedArray | pa.Array] = []
+    planned = {c.source: c for c in cols}
+    for name in table.column_names:
+        c = planned.get(name)
+        if c is None:
+            if keep_unplanned:
+                names.append(name)
+                arrays.append(table[name])
+            continue
+        outputs = {c.target: c.spec.kind}
+        if f"{c.target}_band" in keep_band:
+            outputs[f"{c.target}_band"] = ColumnKind.CATEGORICAL
+        outputs |= {part: ColumnKind.CATEGORICAL for part in c.spec.split}
+        for out, kind in outputs.items():
+            names.append(out)
+            arrays.append(typed[out])
+            kinds[out] = kind
+    out_table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
+    return CoerceResult(_normalise_types(out_table, cols), kinds, problems)
+
+
+_TEXT_KINDS = (ColumnKind.ID, ColumnKind.TEXT, ColumnKind.CATEGORICAL)
+_TOKEN_VARIANTS = sorted({v for t in NULL_TOKENS for v in (t, t.upper(), t.title())})
+_FORMULA_ARROW_RE = r"^[=+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*[(|!]"
+
+
+def _arrow_text(column: pa.ChunkedArray, trimmed: bool) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """(text with null tokens as null, formula-like mask): Arrow kernels, no copy when nothing changes."""
+    if not trimmed:
+        column = pc.utf8_trim(column, " \t\r\n\u00a0")
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+    tokens = pc.is_in(column, value_set=pa.array(_TOKEN_VARIANTS, type=column.type))
+    if pc.any(tokens).as_py():
+        column = pc.if_else(tokens, pa.scalar(None, column.type), column)
+    return column, pc.match_substring_regex(column, _FORMULA_ARROW_RE)
+
+
+def _run_sql(table: pa.Table, cols: list[_Column], path: str | None, problems: list[Problem]) -> pa.Table:
+    """One DuckDB pass over the columns that need parsing; returns typed outputs plus ``__`` flag columns."""
     con = duckdb.connect(config={"preserve_insertion_order": True})
     try:
-        con.register("__src", table)
+        con.register("__src", table.select(list(dict.fromkeys(c.source for c in cols))))
         _stats(con, cols)
         q = _Query()
-        problems: list[Problem] = []
         for c in cols:
             kind = c.spec.kind
             if kind == ColumnKind.NUMERIC:
@@ -425,45 +529,15 @@ def coerce_columns(
                 _plan_multi(q, c)
             else:
                 _plan_text(q, c)
-        planned = {c.source: c for c in cols}
-        outputs: list[str] = []
-        typed = iter(q.outputs)
-        by_source = {}
         for c in cols:
-            by_source[c.source] = [next(typed)]
             if "band_expr" in c.decided:
-                by_source[c.source].append(c.decided["band_expr"])
-            by_source[c.source] += c.decided.get("split_exprs", [])
-        for name in table.column_names:
-            if name in planned:
-                outputs += by_source[name]
-            elif keep_unplanned:
-                outputs.append(_q(name))
-        q.outputs = outputs
-        result = con.sql(q.sql("__src")).to_arrow_table()
+                q.outputs.append(c.decided["band_expr"])
+            q.outputs += c.decided.get("split_exprs", [])
+        return con.sql(q.sql("__src")).to_arrow_table()
     except duckdb.Error as exc:
         raise BadValueError(f"could not type the columns: {str(exc).splitlines()[0]}", path=path) from exc
     finally:
         con.close()
-
-    problems += _collect(result, table, cols, path, first_row)
-    drop = [n for n in result.column_names if n.startswith(("__bad", "__band", "__formula"))]
-    keep_band = {
-        f"{c.target}_band"
-        for c in cols
-        if "band_expr" in c.decided
-        and (c.spec.bands or (c.spec.bands is None and pc.any(result[f"__band{c.index}"]).as_py()))
-    }
-    drop += [f"{c.target}_band" for c in cols if "band_expr" in c.decided and f"{c.target}_band" not in keep_band]
-    result = result.drop_columns(drop)
-    result = _normalise_types(result, cols)
-    kinds = {c.target: c.spec.kind for c in cols}
-    for c in cols:
-        if f"{c.target}_band" in keep_band:
-            kinds[f"{c.target}_band"] = ColumnKind.CATEGORICAL
-        for name in c.spec.split:
-            kinds[name] = ColumnKind.CATEGORICAL
-    return CoerceResult(result, kinds, problems)
 
 
 _KIND_NOUN = {
@@ -474,14 +548,19 @@ _KIND_NOUN = {
 
 
 def _collect(
-    result: pa.Table, source: pa.Table, cols: list[_Column], path: str | None, first_row: int
+    typed: Mapping[str, pa.ChunkedArray | pa.Array],
+    flags: Mapping[str, pa.ChunkedArray | pa.Array],
+    source: pa.Table,
+    cols: list[_Column],
+    path: str | None,
+    first_row: int,
 ) -> list[Problem]:
     problems = []
     for c in cols:
-        for flag, is_formula in ((f"__bad{c.index}", False), (f"__formula{c.index}", True)):
-            if flag not in result.column_names:
+        for flag, is_formula in ((f"__icpflag_bad{c.index}", False), (f"__icpflag_formula{c.index}", True)):
+            if flag not in flags:
                 continue
-            mask = pc.fill_null(result[flag], False)
+            mask = pc.fill_null(flags[flag], False)
             bad = pc.sum(mask).as_py() or 0
             if not bad:
                 continue
@@ -497,8 +576,8 @@ def _collect(
                 )
                 severity = "warning"
             else:
-                present = result[c.target].null_count
-                non_missing = result.num_rows - present + bad
+                present = typed[c.target].null_count
+                non_missing = len(typed[c.target]) - present + bad
                 share = bad / non_missing if non_missing else 1.0
                 severity = "error" if share > ERROR_SHARE else "warning"
                 message = (

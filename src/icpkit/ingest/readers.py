@@ -261,6 +261,16 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _blank_to_null(ref: str) -> str:
+    """Trimmed text, blank as NULL; the (slow) trim only runs on cells that start or end with whitespace."""
+    trimmed = f"nullif(trim({ref}, ' \t\r\n\u00a0'), '')"
+    ragged = " OR ".join(
+        [f"prefix({ref}, {_literal(ch)}) OR suffix({ref}, {_literal(ch)})" for ch in (" ", "\t", "\n", "\r")]
+        + [f"contains({ref}, '\u00a0')"]
+    )
+    return f"CASE WHEN {ref} = '' THEN NULL WHEN {ragged} THEN {trimmed} ELSE {ref} END"
+
+
 def _cleaned(rel: duckdb.DuckDBPyRelation, names: Sequence[str] | None = None) -> pa.Table:
     """Materialise ``rel`` to Arrow, trimming text and turning blank text into null, renaming to ``names``."""
     out_names = list(names) if names is not None else list(rel.columns)
@@ -268,7 +278,7 @@ def _cleaned(rel: duckdb.DuckDBPyRelation, names: Sequence[str] | None = None) -
     for col, typ, out in zip(rel.columns, rel.types, out_names, strict=True):
         ref = _quote(col)
         if str(typ) == "VARCHAR":
-            parts.append(f"nullif(trim({ref}, ' \t\r\n\u00a0'), '') AS {_quote(out)}")
+            parts.append(f"{_blank_to_null(ref)} AS {_quote(out)}")
         else:
             parts.append(f"{ref} AS {_quote(out)}")
     return rel.select(", ".join(parts)).to_arrow_table() if parts else rel.to_arrow_table()
