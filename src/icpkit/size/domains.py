@@ -3,10 +3,14 @@
 One definition, two spellings: DuckDB macros for bulk joins (``register_macros``) and Python functions for one
 record at a time (``registrable_domain``, ``normalise_name``). Tests hold the two to the same answers.
 
-* **Domain**: lower-cased and trimmed; an email keeps the part after ``@``; scheme, path, query, port, trailing
-  dots and a leading ``www.``/``www2.`` go; a subdomain reduces to the registrable domain (``eu.shop.acme.co.uk``
-  -> ``acme.co.uk``) with a short list of two-level public suffixes, enough for the common country domains
-  without shipping the whole public-suffix list. Anything without a dot is no domain.
+* **Host**: lower-cased and trimmed; an email keeps the part after ``@``; scheme, path, query, port, trailing
+  dots and a leading ``www.``/``www2.`` go. Anything without a dot is no domain. The host is the company key:
+  real universes hold distinct organisations under one registrable domain (``forces.gc.ca``,
+  ``tdsb.on.ca``, ``x.blogspot.com``), so hosts are never collapsed blindly.
+* **Registrable domain** (``eu.shop.acme.co.uk`` -> ``acme.co.uk``, with a short list of two-level public
+  suffixes rather than the whole public-suffix list) is the floor of a lead's match: a lead's host reduces, one
+  label at a time, to the longest parent that is a company of the universe, never below its registrable domain
+  (``domain_candidates``).
 * **Free mail** (gmail.com, yahoo.*, outlook.com …) identifies a person, never a company: it never matches.
 * **Name**: accents stripped, ``&`` -> ``and``, punctuation removed, a leading "the" and trailing legal forms
   (Inc., GmbH, N.V., S.A. …) dropped, so ``The Acme Company, Inc.`` and ``ACME`` meet.
@@ -24,7 +28,9 @@ __all__ = [
     "FREE_MAIL_DOMAINS",
     "LEGAL_FORMS",
     "TWO_LEVEL_SUFFIXES",
+    "domain_candidates",
     "is_free_mail",
+    "normalise_host",
     "normalise_name",
     "register_macros",
     "registrable_domain",
@@ -34,6 +40,8 @@ __all__ = [
 TWO_LEVEL_SUFFIXES: frozenset[str] = frozenset(
     f"{sld}.{cc}"
     for cc, slds in {
+        "ca": ("gc", "on", "qc", "bc", "ab", "mb", "ns", "nb", "nl", "sk", "pe"),
+        "us": ("k12", "state", "ci", "co"),
         "uk": ("co", "org", "ac", "gov", "ltd", "plc", "me", "net", "nhs", "sch"),
         "au": ("com", "net", "org", "edu", "gov", "asn", "id"),
         "nz": ("co", "org", "net", "ac", "govt", "school"),
@@ -120,6 +128,21 @@ _re_last2, _re_last3 = re.compile(_LAST2), re.compile(_LAST3)
 _re_legal, _re_the = re.compile(_LEGAL_TAIL), re.compile(_THE)
 
 
+def normalise_host(value: str | None) -> str | None:
+    """``https://www.EU.Acme.com:8080/x`` -> ``eu.acme.com``; ``jane@acme.com`` -> ``acme.com``; None when none."""
+    return None if value is None else _host(value)
+
+
+def domain_candidates(host: str | None) -> list[str]:
+    """``a.b.acme.co.uk`` -> [``a.b.acme.co.uk``, ``b.acme.co.uk``, ``acme.co.uk``]: longest first."""
+    reg = registrable_domain(host)
+    if host is None or reg is None:
+        return []
+    labels = host.split(".")
+    out = [".".join(labels[i:]) for i in range(len(labels))]
+    return [c for c in out if len(c) >= len(reg)]
+
+
 def _host(value: str) -> str | None:
     h = value.strip().lower()
     for step in ("scheme", "path", "at", "port"):
@@ -186,7 +209,14 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
         f"WHEN list_contains({_sql_list(TWO_LEVEL_SUFFIXES)}, {last2}) AND {last3} <> '' THEN {last3} "
         f"ELSE {last2} END"
     )
-    con.execute("CREATE OR REPLACE TEMP MACRO icp_domain(x) AS icp_registrable(icp_host_ok(icp_host(x)))")
+    con.execute("CREATE OR REPLACE TEMP MACRO icp_hostkey(x) AS icp_host_ok(icp_host(x))")
+    con.execute("CREATE OR REPLACE TEMP MACRO icp_domain(x) AS icp_registrable(icp_hostkey(x))")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO icp_candidates(h) AS CASE WHEN icp_registrable(h) IS NULL THEN [] ELSE "
+        "list_filter(list_transform(range(len(string_split(h, '.'))), "
+        "lambda i: array_to_string(string_split(h, '.')[i + 1:], '.')), "
+        "lambda c: length(c) >= length(icp_registrable(h))) END"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP MACRO icp_free_mail(d) AS coalesce("
         f"list_contains({_sql_list(FREE_MAIL_DOMAINS)}, d) "

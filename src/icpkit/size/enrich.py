@@ -1,9 +1,11 @@
 """Enrichment by domain: a lead that carries only an email or a website gets its company's firmographics.
 
-The lead's key is the registrable domain of its ``domain`` column, else of its ``email`` (see
-:mod:`icpkit.size.domains`); free-mail domains never match. Bulk enrichment is one DuckDB join (``enrich``); the
-HTTP API enriches one record at a time with an :class:`Enricher` built once from the universe (a dict lookup).
-Both read the same universe rows: per domain, the first company in the universe's order.
+The lead's key is the host of its ``domain`` column, else of its ``email``; it matches the universe company with
+the longest equal host, walking up subdomains no further than the registrable domain (``jane@eu.acme.co.uk``
+finds ``acme.co.uk``; ``forces.gc.ca`` stays itself). See :mod:`icpkit.size.domains`. Free mail never matches.
+Bulk enrichment is one DuckDB join (``enrich``); the HTTP API enriches one record at a time with an
+:class:`Enricher` built once from the universe (a dict lookup). Both read the same universe rows: per host,
+the first company in the universe's order.
 
 Each lead ends in one of four outcomes, reported with counts and shares:
 ``matched`` (found in the universe), ``free_mail`` (gmail.com & co: a person, not a company), ``no_match`` (a
@@ -23,7 +25,13 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from icpkit.errors import EngineError, InputError
-from icpkit.size.domains import is_free_mail, register_macros, registrable_domain
+from icpkit.size.domains import (
+    domain_candidates,
+    is_free_mail,
+    normalise_host,
+    register_macros,
+    registrable_domain,
+)
 
 __all__ = ["ENRICH_STATUSES", "EnrichReport", "EnrichResult", "Enricher", "enrich"]
 
@@ -65,13 +73,16 @@ def _ident(name: str) -> str:
 
 def _key_sql(columns: list[str]) -> str:
     """The lead's domain: its own domain unless that is free mail or unusable, else its email's."""
-    cands = [f"icp_domain({_ident(c)})" for c in ("domain", "email") if c in columns]
+    cands = [f"icp_hostkey({_ident(c)})" for c in ("domain", "email") if c in columns]
     if not cands:
         return "CAST(NULL AS VARCHAR)"
     if len(cands) == 1:
         return cands[0]
     d, e = cands
-    return f"CASE WHEN {d} IS NOT NULL AND NOT icp_free_mail({d}) THEN {d} ELSE coalesce({e}, {d}) END"
+    return (
+        f"CASE WHEN icp_registrable({d}) IS NOT NULL AND NOT icp_free_mail(icp_registrable({d})) THEN {d} "
+        f"ELSE coalesce({e}, {d}) END"
+    )
 
 
 def enrich(leads: pa.Table, universe: pa.Table, *, prefer: Prefer = "lead") -> EnrichResult:
@@ -93,12 +104,17 @@ def enrich(leads: pa.Table, universe: pa.Table, *, prefer: Prefer = "lead") -> E
         lead_types = dict(zip(lead_cols, con.sql("SELECT * EXCLUDE (__row) FROM leads").types, strict=True))
         ucols = ", ".join(f"{_ident(c)} AS __u{i}" for i, c in enumerate(uni_cols))
         con.execute(
-            f"CREATE TEMP TABLE j AS WITH u AS ("
-            f"SELECT {ucols}, icp_domain(domain) AS __k, "
-            "row_number() OVER (PARTITION BY icp_domain(domain) ORDER BY __row) AS __r FROM universe), "
-            f"k AS (SELECT *, {_key_sql(lead_cols)} AS __key FROM leads) "
-            "SELECT k.*, u.* EXCLUDE (__r) FROM k LEFT JOIN u ON u.__k = k.__key AND u.__r = 1 "
-            "AND NOT icp_free_mail(k.__key)"
+            f"CREATE TEMP TABLE u AS SELECT {ucols}, __k FROM (SELECT *, icp_hostkey(domain) AS __k, "
+            "row_number() OVER (PARTITION BY icp_hostkey(domain) ORDER BY __row) AS __r FROM universe) "
+            "WHERE __r = 1 AND __k IS NOT NULL AND NOT icp_free_mail(icp_registrable(__k))"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE j AS WITH k AS (SELECT *, {_key_sql(lead_cols)} AS __key FROM leads), "
+            "c AS (SELECT __row, unnest(icp_candidates(__key)) AS __cand FROM k "
+            "WHERE NOT icp_free_mail(icp_registrable(__key))), "
+            "best AS (SELECT c.__row, arg_max(c.__cand, length(c.__cand)) AS __hit FROM c JOIN u ON u.__k = c.__cand "
+            "GROUP BY c.__row) "
+            "SELECT k.*, u.* FROM k LEFT JOIN best ON best.__row = k.__row LEFT JOIN u ON u.__k = best.__hit"
         )
         select, filled = [], []
         for c in lead_cols:
@@ -116,18 +132,17 @@ def enrich(leads: pa.Table, universe: pa.Table, *, prefer: Prefer = "lead") -> E
             select.append(f"__u{uni_cols.index(c)} AS {_ident(c)}")
             filled.append(f"count(__u{uni_cols.index(c)})")
         status = (
-            "CASE WHEN __key IS NULL THEN 'no_domain' WHEN icp_free_mail(__key) THEN 'free_mail' "
+            "CASE WHEN icp_registrable(__key) IS NULL THEN 'no_domain' "
+            "WHEN icp_free_mail(icp_registrable(__key)) THEN 'free_mail' "
             "WHEN __k IS NOT NULL THEN 'matched' ELSE 'no_match' END"
         )
         table = con.sql(
-            f"SELECT {', '.join(select)}, __key AS {KEY_COLUMN}, {status} AS {STATUS_COLUMN} FROM j ORDER BY __row"
+            f"SELECT {', '.join(select)}, coalesce(__k, icp_registrable(__key)) AS {KEY_COLUMN}, "
+            f"{status} AS {STATUS_COLUMN} FROM j ORDER BY __row"
         ).to_arrow_table()
         filled_cols = [c for c in lead_cols if c in uni_cols] + added
         counts_row = con.execute(f"SELECT {', '.join(filled) or '0'} FROM j").fetchone() or ()
-        companies = con.execute(
-            "SELECT count(DISTINCT d) FROM (SELECT icp_domain(domain) AS d FROM universe) "
-            "WHERE d IS NOT NULL AND NOT icp_free_mail(d)"
-        ).fetchone()
+        companies = con.execute("SELECT count(*) FROM u").fetchone()
     except duckdb.Error as exc:
         raise EngineError(f"enrichment query failed: {exc}") from exc
     finally:
@@ -166,8 +181,8 @@ class Enricher:
         try:
             con.register("universe", _numbered(universe.select(self._columns)))
             keys = con.sql(
-                "SELECT d, min(__row) FROM (SELECT icp_domain(domain) AS d, __row FROM universe) "
-                "WHERE d IS NOT NULL AND NOT icp_free_mail(d) GROUP BY d"
+                "SELECT d, min(__row) FROM (SELECT icp_hostkey(domain) AS d, __row FROM universe) "
+                "WHERE d IS NOT NULL AND NOT icp_free_mail(icp_registrable(d)) GROUP BY d"
             ).fetchnumpy()
         except duckdb.Error as exc:
             raise EngineError(f"building the domain index failed: {exc}") from exc
@@ -181,31 +196,33 @@ class Enricher:
 
     @staticmethod
     def key(record: Mapping[str, Any]) -> str | None:
-        """The record's domain, by the same rule as the bulk join (own domain first, unless free mail)."""
-        d = registrable_domain(_text(record.get("domain")))
-        e = registrable_domain(_text(record.get("email")))
-        if d is not None and not is_free_mail(d):
+        """The record's host, by the same rule as the bulk join (own domain first, unless free mail or unusable)."""
+        d = normalise_host(_text(record.get("domain")))
+        e = normalise_host(_text(record.get("email")))
+        reg = registrable_domain(d)
+        if reg is not None and not is_free_mail(reg):
             return d
         return e if e is not None else d
 
-    def lookup(self, email_or_domain: str | None) -> tuple[str, dict[str, Any] | None]:
-        """(status, company record or None) for an email address or a domain/URL."""
-        return self._find(registrable_domain(email_or_domain))
+    def lookup(self, email_or_domain: str | None) -> tuple[str, str | None, dict[str, Any] | None]:
+        """(status, matched domain, company record or None) for an email address or a domain/URL."""
+        return self._find(normalise_host(email_or_domain))
 
-    def _find(self, key: str | None) -> tuple[str, dict[str, Any] | None]:
-        if key is None:
-            return "no_domain", None
-        if is_free_mail(key):
-            return "free_mail", None
-        row = self._index.get(key)
-        if row is None:
-            return "no_match", None
-        return "matched", self._table.slice(row, 1).to_pylist()[0]
+    def _find(self, host: str | None) -> tuple[str, str | None, dict[str, Any] | None]:
+        reg = registrable_domain(host)
+        if reg is None:
+            return "no_domain", None, None
+        if is_free_mail(reg):
+            return "free_mail", reg, None
+        for cand in domain_candidates(host):
+            row = self._index.get(cand)
+            if row is not None:
+                return "matched", cand, self._table.slice(row, 1).to_pylist()[0]
+        return "no_match", reg, None
 
     def enrich(self, record: Mapping[str, Any], *, prefer: Prefer = "lead") -> dict[str, Any]:
         """The record with the universe's values filling its gaps, plus ``enrich_domain`` and ``enrich_status``."""
-        key = self.key(record)
-        status, company = self._find(key)
+        status, key, company = self._find(self.key(record))
         out = dict(record)
         for c, v in (company or {}).items():
             if (prefer == "universe" and v is not None) or out.get(c) is None:
