@@ -1,0 +1,105 @@
+"""How each SQL dialect spells what the scoring query needs: one small, declarative row per dialect.
+
+Everything that differs between warehouses lives here, so :mod:`icpkit.score.sql` has one compiler and the
+differences are readable at a glance (the idea of SQLGlot's per-dialect flag tables).
+
+=========== ============================ =================================== =================================
+dialect     multi-valued field (input)   contains_any / all / none           explanation columns
+=========== ============================ =================================== =================================
+duckdb      ``VARCHAR[]``                OR / AND of ``list_contains`` on     ``VARCHAR[]``
+                                         the trimmed, lower-cased list
+postgres    ``text[]``                   ``EXISTS (SELECT … FROM UNNEST)``   ``text[]``
+spark       ``array<string>``            ``exists(list, e -> …)``             ``array<string>``
+databricks  ``array<string>``            ``exists(list, e -> …)``             ``array<string>``
+bigquery    ``ARRAY<STRING>`` (a NULL    ``EXISTS (SELECT … FROM UNNEST)``   ``ARRAY<STRING>``
+            array reads as empty)
+snowflake   ``ARRAY`` of strings         ``ARRAY_SIZE(FILTER(list, e -> …))`` ``ARRAY`` (``ARRAY_CONSTRUCT_
+                                                                             COMPACT``)
+redshift    ``;``-joined ``VARCHAR``     ``STRPOS`` of ``;item;`` in the      ``;``-joined ``VARCHAR`` (empty
+            (no arrays outside SUPER)    normalised ``;…;`` string           string: none)
+other       arrays as SQLGlot            ``SIZE(FILTER(list, e -> …)) > 0``  arrays as SQLGlot translates
+            translates them              (raises when it cannot translate)   them
+=========== ============================ =================================== =================================
+
+Why these renderings (measured on DuckDB, see ``bench/bulk.py``): an OR-chain of ``list_contains`` is about three
+times faster than ``list_has_any`` and renders correctly everywhere, whereas SQLGlot turns ``list_has_any`` into
+``&&``, which Spark rejects. Spark's ``array_contains`` returns NULL when the list holds a NULL item and the value
+is absent, so Spark uses ``exists`` with a predicate that is never NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from icpkit.errors import UnsupportedOperatorError
+
+__all__ = ["DIALECTS", "DialectRules", "rules_for"]
+
+
+@dataclass(frozen=True)
+class DialectRules:
+    """The choices the compiler makes for one dialect."""
+
+    name: str
+    list_any: str  # "list_contains" | "exists_lambda" | "unnest" | "filter_size" | "delimited"
+    ids: str  # how the explanation lists are built: "list_filter" | "array_remove" | "array_compact"
+    #          | "construct_compact" | "unnest_filter" | "delimited" | "array_filter"
+    nan: str = "nullif"  # "nullif": NULLIF(x, 'NaN') (NaN = NaN holds) | "is_nan": IF(IS_NAN(x), NULL, x)
+    quote_all: bool = True  # False where unquoted names fold to upper case (Snowflake): quote only when needed
+    multi_form: str = "native array"
+    explain_form: str = "native array"
+    null_list_is_empty: bool = False
+
+    @property
+    def arrays(self) -> bool:
+        return self.list_any != "delimited"
+
+
+DIALECTS: dict[str, DialectRules] = {
+    "duckdb": DialectRules("duckdb", "list_contains", "list_filter", multi_form="VARCHAR[]", explain_form="VARCHAR[]"),
+    "postgres": DialectRules("postgres", "unnest", "array_remove", multi_form="text[]", explain_form="text[]"),
+    "spark": DialectRules(
+        "spark", "exists_lambda", "array_compact", multi_form="array<string>", explain_form="array<string>"
+    ),
+    "databricks": DialectRules(
+        "databricks", "exists_lambda", "array_compact", multi_form="array<string>", explain_form="array<string>"
+    ),
+    "bigquery": DialectRules(
+        "bigquery",
+        "unnest",
+        "unnest_filter",
+        nan="is_nan",
+        multi_form="ARRAY<STRING>",
+        explain_form="ARRAY<STRING>",
+        null_list_is_empty=True,
+    ),
+    "snowflake": DialectRules(
+        "snowflake",
+        "filter_size",
+        "construct_compact",
+        quote_all=False,
+        multi_form="ARRAY",
+        explain_form="ARRAY",
+    ),
+    "redshift": DialectRules(
+        "redshift",
+        "delimited",
+        "delimited",
+        multi_form="';'-joined VARCHAR",
+        explain_form="';'-joined VARCHAR ('' = none)",
+    ),
+}
+
+
+def rules_for(dialect: str) -> DialectRules:
+    """The rules of a known dialect, or generic array rules for any other SQLGlot dialect."""
+    key = dialect.lower()
+    if key in DIALECTS:
+        return DIALECTS[key]
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        Dialect.get_or_raise(key)
+    except ValueError as exc:
+        raise UnsupportedOperatorError(f"unknown SQL dialect '{dialect}'") from exc
+    return DialectRules(key, "filter_size", "array_filter")

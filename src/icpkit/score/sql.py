@@ -1,0 +1,688 @@
+"""Compile an ICP spec to one SQL query, so scoring runs where the data already lives.
+
+The query is built as a SQLGlot expression tree (``exp.column``, ``exp.convert``, ``exp.Case``): every spec value
+is a literal node and every field an identifier node, so a value like ``x'; DROP TABLE accounts; --`` is data, never
+code. It is rendered with ``unsupported_level=ErrorLevel.RAISE`` so a construct a dialect lacks fails loudly as
+:class:`~icpkit.errors.UnsupportedOperatorError` instead of producing wrong SQL.
+
+How the rules of :mod:`icpkit.score.semantics` map onto SQL:
+
+* Each clause compiles to a boolean expression that is TRUE (yes), FALSE (no) or NULL (unknown), and NULL only when
+  the value is missing. A conjunction is then plain SQL ``AND``, which is Kleene AND.
+* Text is ``NULLIF(LOWER(TRIM(x, ' \\t\\n\\r')), '')``: the same four ASCII characters Python strips, so an empty
+  value after trimming is missing.
+* What a clause can mean depends on the column's type, which SQL fixes per column: pass ``columns`` (name -> type,
+  e.g. from ``DESCRIBE``) to compile exactly for your table. Without it a field's type is its canonical kind
+  (``employees`` numeric, ``tech_stack`` multi-valued…) or else what its first operator implies.
+* Text columns are read leniently exactly as semantics reads text: a number by the same regular expression, then a
+  cast guarded by it (no ``TRY_CAST`` needed, so Postgres behaves like DuckDB and Spark); yes/no words as booleans;
+  ``YYYY-MM-DD`` prefixes as dates, with the calendar checked in arithmetic so ``2026-02-30`` is a no, not an error.
+* ``within_days`` compares with date literals computed here from ``as_of``: no date arithmetic in SQL.
+* Per-dialect choices (arrays, list tests, explanation form) are in :mod:`icpkit.score.dialects`.
+
+The query is a single ``SELECT`` over the table (no helper columns to hide); clause expressions repeat in the score,
+layer and explanation columns, which DuckDB, Spark and the warehouses evaluate once (common subexpressions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from icpkit.errors import SpecError, UnsupportedOperatorError
+from icpkit.score.dialects import DialectRules, rules_for
+from icpkit.score.semantics import (
+    FALSE_WORDS,
+    TIER_NAMES,
+    TRUE_WORDS,
+    WHITESPACE,
+    SpecItem,
+    criterion_ids,
+    exclusion_ids,
+    layer_totals,
+    prepare_items,
+)
+from icpkit.spec.model import FLAG_OPS, LAYERS, Clause, ICPSpec, Op
+
+__all__ = [
+    "EXPLAIN_COLUMNS",
+    "KINDS",
+    "column_kind",
+    "compile_expression",
+    "compile_sql",
+    "output_columns",
+]
+
+EXPLAIN_COLUMNS = ("matched", "unknown", "exclusions_hit")
+KINDS = ("text", "number", "float", "bool", "date", "timestamp", "list", "null", "other")
+# semantics.NUMBER_PATTERN without backslashes (``[.]`` for ``\.``), so every dialect's string escaping agrees.
+NUMBER_REGEX = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+DATE_REGEX = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ITEM = "_icp_item"
+
+# Canonical columns (DESIGN.md) and their types after ingest, used when ``columns`` is not given.
+_CANONICAL = {
+    **dict.fromkeys(("employees", "annual_revenue", "founded_year", "arr", "expansion_arr"), "float"),
+    **dict.fromkeys(("support_tickets", "gross_margin", "amount"), "float"),
+    **dict.fromkeys(("customer_since", "churn_date", "created_date", "closed_date"), "date"),
+    "churned": "bool",
+    "tech_stack": "list",
+}
+_OP_KIND = {
+    Op.BETWEEN: "float",
+    Op.GTE: "float",
+    Op.LTE: "float",
+    Op.IS_TRUE: "bool",
+    Op.IS_FALSE: "bool",
+    Op.WITHIN_DAYS: "date",
+    Op.CONTAINS_ANY: "list",
+    Op.CONTAINS_ALL: "list",
+    Op.CONTAINS_NONE: "list",
+}
+
+
+def column_kind(type_name: str) -> str:
+    """The kind of a column from its type as DuckDB, Postgres, Spark, Arrow or a canonical kind name spells it."""
+    t = type_name.strip().strip('"').lower()
+    if t in KINDS:
+        return t
+    if t.endswith("[]") or t.startswith(("array", "list", "large_list", "fixed_size_list")) or t == "multi":
+        return "list"
+    if t in ("", "null", "void"):
+        return "null"
+    if t in ("bool", "boolean"):
+        return "bool"
+    if t.startswith("date"):
+        return "date"
+    if t.startswith("timestamp") or t == "datetime":
+        return "timestamp"
+    if t.startswith(("double", "float", "real", "numeric_float")) or t == "numeric":
+        return "float"
+    if t.startswith(("decimal", "numeric", "int", "bigint", "smallint", "tinyint", "hugeint", "uint", "ubigint")):
+        return "number"
+    if t.startswith(("usmallint", "utinyint", "long", "short", "byte")):
+        return "number"
+    if t.startswith(("varchar", "text", "string", "char", "large_string", "utf8", "bpchar", "character")):
+        return "text"
+    if t in ("id", "categorical"):
+        return "text"
+    if t == "boolean":
+        return "bool"
+    return "other"
+
+
+def output_columns(spec: ICPSpec, *, explain: bool = True) -> list[str]:
+    """The columns scoring adds, in order: score, tier, route, layer_<name>…, then the explanation."""
+    cols = ["score", "tier", "route", *(f"layer_{layer}" for layer in layer_totals(spec))]
+    return cols + list(EXPLAIN_COLUMNS) if explain else cols
+
+
+# ---------------------------------------------------------------------------------------------- small builders
+
+
+def _lit(v: Any) -> exp.Expression:
+    if isinstance(v, bool):
+        return exp.true() if v else exp.false()
+    return exp.convert(v)
+
+
+def _null_bool() -> exp.Expression:
+    return exp.cast(exp.null(), exp.DataType.Type.BOOLEAN)
+
+
+def _case(cond: exp.Expression, then: exp.Expression, default: exp.Expression | None = None) -> exp.Case:
+    case = exp.Case().when(cond, then)
+    return case.else_(default) if default is not None else case
+
+
+def _or(parts: Sequence[exp.Expression]) -> exp.Expression:
+    return exp.or_(*parts, copy=False, wrap=True) if len(parts) > 1 else parts[0]
+
+
+def _and(parts: Sequence[exp.Expression]) -> exp.Expression:
+    return exp.and_(*parts, copy=False, wrap=True) if len(parts) > 1 else parts[0]
+
+
+def _in(e: exp.Expression, values: Sequence[Any]) -> exp.Expression:
+    if len(values) == 1:
+        return exp.EQ(this=e, expression=_lit(values[0]))
+    return exp.In(this=e, expressions=[_lit(v) for v in values])
+
+
+def _norm(e: exp.Expression) -> exp.Expression:
+    """Trim the ASCII whitespace semantics strips, then lower-case."""
+    return exp.Lower(this=exp.Trim(this=e, expression=exp.Literal.string(WHITESPACE)))
+
+
+def _regex(e: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=e, expression=exp.Literal.string(pattern))
+
+
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.cast(e, exp.DataType.Type.DOUBLE)
+
+
+def _date(d: dt.date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(d.isoformat()), exp.DataType.Type.DATE)
+
+
+def _lambda(body: exp.Expression, var: str = _ITEM) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(var)])
+
+
+def _guard(present: exp.Expression, known: exp.Expression) -> exp.Expression:
+    """NULL (unknown) where the value is missing, else ``known`` read as FALSE where it is NULL."""
+    return _case(present, exp.func("COALESCE", known, exp.false()))
+
+
+def _split_items(items: Sequence[SpecItem]) -> tuple[list[str], list[float], list[bool]]:
+    texts = list(dict.fromkeys(v for k, v in items if k == "text" and v))  # "" never matches a present value
+    nums = list(dict.fromkeys(v for k, v in items if k == "number"))
+    flags = list(dict.fromkeys(v for k, v in items if k == "bool"))
+    return texts, nums, flags
+
+
+# ---------------------------------------------------------------------------------------------- one field
+
+
+class _Field:
+    """A column read as each operator needs it, given its kind."""
+
+    def __init__(self, compiler: _Compiler, name: str, kind: str) -> None:
+        self.c = compiler
+        self.name = name
+        self.kind = kind
+        self.col = compiler.column(name)
+
+    # views of the value -------------------------------------------------------------------------------
+    def text(self) -> exp.Expression:
+        return self.c.helper(self.name, "t", lambda: exp.Nullif(this=_norm(self.col.copy()), expression=exp.Literal.string("")))
+
+    def number(self) -> exp.Expression:
+        """The value as a number (NaN as NULL); text read by the semantics' number pattern."""
+        if self.kind == "float":
+            if self.c.rules.nan == "is_nan":
+                return self.c.helper(
+                    self.name, "n", lambda: _case(exp.IsNan(this=self.col.copy()), exp.null(), self.col.copy())
+                )
+            return self.c.helper(
+                self.name, "n", lambda: exp.Nullif(this=self.col.copy(), expression=_double(exp.Literal.string("NaN")))
+            )
+        if self.kind == "number":
+            return self.col.copy()
+
+        def lenient() -> exp.Expression:
+            t = self.text()
+            return _case(_regex(t, NUMBER_REGEX), _double(t.copy()))
+
+        return self.c.helper(self.name, "n", lenient)
+
+    def present(self) -> exp.Expression:
+        if self.kind == "text":
+            return exp.Not(this=exp.Is(this=self.text(), expression=exp.null()))
+        if self.kind == "float":
+            return exp.Not(this=exp.Is(this=self.number(), expression=exp.null()))
+        return exp.Not(this=exp.Is(this=self.col.copy(), expression=exp.null()))
+
+    def no_when_present(self) -> exp.Expression:
+        return _case(self.present(), exp.false())
+
+    # clauses -----------------------------------------------------------------------------------------
+    def clause(self, op: Op, value: Any) -> exp.Expression:
+        if self.kind == "null":
+            return exp.false() if op == Op.EXISTS else _null_bool()
+        if self.kind == "list":
+            return self.c.lists.clause(self, op, value)
+        if op == Op.EXISTS:
+            return self.present()
+        if op in (Op.EQUALS, Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_NONE):
+            items = prepare_items([value] if op == Op.EQUALS else value)
+            found = self.equals_any(items)
+            return exp.Not(this=exp.paren(found)) if op in (Op.NOT_IN, Op.CONTAINS_NONE) else found
+        if op == Op.CONTAINS_ALL:  # a scalar is a one-item list: every spec item must equal it
+            return _and([exp.paren(self.equals_any([item])) for item in prepare_items(value)])
+        if op in (Op.BETWEEN, Op.GTE, Op.LTE):
+            lo, hi = value if op == Op.BETWEEN else (value, None) if op == Op.GTE else (None, value)
+            return self.in_range(lo, hi)
+        if op in (Op.IS_TRUE, Op.IS_FALSE):
+            return self.flag(op == Op.IS_TRUE)
+        if op == Op.WITHIN_DAYS:
+            return self.within(*self.c.window(value))
+        raise UnsupportedOperatorError(f"operator '{op}' is not supported by the SQL compiler")
+
+    def equals_any(self, items: Sequence[SpecItem]) -> exp.Expression:
+        """TRUE where the value equals a spec item, FALSE where present and not, NULL where missing."""
+        texts, nums, flags = _split_items(items)
+        if self.kind == "text":
+            t = self.text()
+            strict = [_in(t, texts)] if texts else []
+            lenient = []
+            if nums:
+                lenient.append(_in(self.number(), nums))
+            for want in flags:
+                lenient.append(_in(self.text(), sorted(TRUE_WORDS if want else FALSE_WORDS)))
+            if strict and not lenient:
+                return strict[0]  # NULL exactly where missing: no guard needed
+            return _guard(self.present(), _or([*strict, *lenient])) if strict or lenient else self.no_when_present()
+        if self.kind in ("number", "float") and nums:
+            return _in(self.number(), nums)
+        if self.kind == "bool" and flags:
+            return _in(self.col.copy(), flags) if len(flags) == 1 else self.present()
+        return self.no_when_present()
+
+    def in_range(self, lo: float | None, hi: float | None) -> exp.Expression:
+        if self.kind not in ("number", "float", "text"):
+            return self.no_when_present()
+        x = self.number()
+        if lo is not None and hi is not None:
+            test: exp.Expression = exp.Between(this=x, low=_lit(lo), high=_lit(hi))
+        elif lo is not None:
+            test = exp.GTE(this=x, expression=_lit(lo))
+        else:
+            test = exp.LTE(this=x, expression=_lit(hi))
+        return _guard(self.present(), test) if self.kind == "text" else test
+
+    def flag(self, want: bool) -> exp.Expression:
+        if self.kind == "bool":
+            return self.col.copy() if want else exp.Not(this=self.col.copy())
+        if self.kind == "text":
+            return _guard(self.present(), _in(self.text(), sorted(TRUE_WORDS if want else FALSE_WORDS)))
+        return self.no_when_present()
+
+    def within(self, first: dt.date, last: dt.date) -> exp.Expression:
+        if self.kind == "date":
+            return exp.Between(this=self.col.copy(), low=_date(first), high=_date(last))
+        if self.kind == "timestamp":
+            return exp.Between(
+                this=exp.cast(self.col.copy(), exp.DataType.Type.DATE), low=_date(first), high=_date(last)
+            )
+        if self.kind != "text":
+            return self.no_when_present()
+        day = exp.Substring(this=self.text(), start=exp.convert(1), length=exp.convert(10))
+        in_window = exp.and_(
+            _regex(day, DATE_REGEX),
+            exp.Between(
+                this=day.copy(), low=exp.Literal.string(first.isoformat()), high=exp.Literal.string(last.isoformat())
+            ),
+        )
+        return _guard(self.present(), _case(in_window, _valid_calendar_day(day), exp.false()))
+
+
+def _valid_calendar_day(day: exp.Expression) -> exp.Expression:
+    """Whether a ``YYYY-MM-DD`` string (digits already checked) names a real day: month 1-12, day within it."""
+
+    def part(start: int, length: int) -> exp.Expression:
+        sub = exp.Substring(this=day.copy(), start=exp.convert(start), length=exp.convert(length))
+        return exp.cast(sub, exp.DataType.Type.INT)
+
+    y, m, d = part(1, 4), part(6, 2), part(9, 2)
+
+    def divisible(n: int) -> exp.Expression:
+        return exp.EQ(this=exp.Mod(this=y.copy(), expression=exp.convert(n)), expression=exp.convert(0))
+
+    leap = exp.or_(
+        exp.and_(
+            divisible(4), exp.NEQ(this=exp.Mod(this=y.copy(), expression=exp.convert(100)), expression=exp.convert(0))
+        ),
+        divisible(400),
+    )
+    days_in_month = (
+        exp.Case()
+        .when(exp.In(this=m.copy(), expressions=[exp.convert(v) for v in (4, 6, 9, 11)]), exp.convert(30))
+        .when(exp.EQ(this=m.copy(), expression=exp.convert(2)), _case(leap, exp.convert(29), exp.convert(28)))
+        .else_(exp.convert(31))
+    )
+    return exp.and_(
+        exp.Between(this=m, low=exp.convert(1), high=exp.convert(12)),
+        exp.Between(this=d, low=exp.convert(1), high=days_in_month),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- list fields
+
+
+class _Lists:
+    """Multi-valued fields: a list value is a set of trimmed, lower-cased, non-empty text items."""
+
+    def __init__(self, rules: DialectRules) -> None:
+        self.rules = rules
+
+    def clause(self, f: _Field, op: Op, value: Any) -> exp.Expression:
+        if op == Op.EXISTS:
+            return exp.func("COALESCE", self.any_item(f, self.item_present), exp.false())
+        if op not in (Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE):
+            return _case(exp.Not(this=exp.Is(this=f.col.copy(), expression=exp.null())), exp.false())
+        texts, nums, flags = _split_items(prepare_items(value))
+        preds = [*(("text", t) for t in texts), *(("number", n) for n in nums), *(("bool", b) for b in flags)]
+        if not preds:  # only empty spec items: nothing can match
+            found: exp.Expression = _case(exp.Not(this=exp.Is(this=f.col.copy(), expression=exp.null())), exp.false())
+            return exp.Not(this=exp.paren(found)) if op == Op.CONTAINS_NONE else found
+        if op == Op.CONTAINS_ALL:
+            return _and([exp.paren(self.has(f, [p])) for p in preds])
+        found = self.has(f, preds)
+        return exp.Not(this=exp.paren(found)) if op == Op.CONTAINS_NONE else found
+
+    @staticmethod
+    def item_present(e: exp.Expression) -> exp.Expression:
+        return exp.NEQ(this=_norm(e), expression=exp.Literal.string(""))
+
+    @staticmethod
+    def item_equals(e: exp.Expression, preds: Sequence[tuple[str, Any]]) -> exp.Expression:
+        ne = _norm(e)
+        texts = [v for k, v in preds if k == "text"]
+        parts = [_in(ne, texts)] if texts else []
+        for kind, v in preds:
+            if kind == "number":
+                parts.append(
+                    _case(
+                        _regex(ne.copy(), NUMBER_REGEX),
+                        exp.EQ(this=_double(ne.copy()), expression=_lit(v)),
+                        exp.false(),
+                    )
+                )
+            elif kind == "bool":
+                parts.append(_in(ne.copy(), sorted(TRUE_WORDS if v else FALSE_WORDS)))
+        return exp.func("COALESCE", _or(parts), exp.false())
+
+    def has(self, f: _Field, preds: Sequence[tuple[str, Any]]) -> exp.Expression:
+        """TRUE where the list has an item equal to one of ``preds``; NULL where the list is NULL."""
+        if self.rules.list_any == "list_contains" and all(k == "text" for k, _ in preds):
+            normalised = f.c.helper(
+                f.name, "l", lambda: exp.Transform(this=f.col.copy(), expression=_lambda(_norm(exp.column(_ITEM))))
+            )
+            return _or([exp.ArrayContains(this=normalised.copy(), expression=_lit(v)) for _, v in preds])
+        if self.rules.list_any == "delimited":
+            return self.delimited_has(f, preds)
+        return self.any_item(f, lambda e: self.item_equals(e, preds))
+
+    def any_item(self, f: _Field, pred: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+        x = f.col.copy()
+        item = exp.column(_ITEM)
+        how = self.rules.list_any
+        if how == "delimited":
+            if pred is self.item_present:
+                return _regex_any(x, "[^; \t\n\r]")
+            raise UnsupportedOperatorError("only text items can be tested in a ';'-joined multi-valued field")
+        if how in ("list_contains", "filter_size"):
+            kept = exp.ArrayFilter(this=x, expression=_lambda(pred(item)))
+            return exp.GT(this=exp.ArraySize(this=kept), expression=exp.convert(0))
+        if how == "exists_lambda":
+            return exp.Anonymous(this="EXISTS", expressions=[x, _lambda(pred(item))])
+        if how == "unnest":
+            alias = exp.TableAlias(this=exp.to_identifier("_icp_u"), columns=[exp.to_identifier(_ITEM)])
+            sub = exp.select(exp.convert(1)).from_(exp.Unnest(expressions=[x], alias=alias)).where(pred(item))
+            found = exp.Exists(this=sub)
+            if self.rules.null_list_is_empty:
+                return found
+            return _case(exp.Not(this=exp.Is(this=f.col.copy(), expression=exp.null())), found)
+        raise UnsupportedOperatorError(f"no list rendering '{how}'")
+
+    def delimited_has(self, f: _Field, preds: Sequence[tuple[str, Any]]) -> exp.Expression:
+        if any(k != "text" for k, _ in preds):
+            raise UnsupportedOperatorError(
+                f"'{f.name}' is a ';'-joined list in {self.rules.name}: only text items can be tested, "
+                "not numbers or booleans"
+            )
+        if any(";" in v for _, v in preds):
+            raise UnsupportedOperatorError(f"an item containing ';' cannot be found in the ';'-joined '{f.name}'")
+        ws = "[ \t\n\r]*"
+        joined = exp.RegexpReplace(
+            this=_norm(f.col.copy()), expression=exp.Literal.string(f"{ws};{ws}"), replacement=exp.Literal.string(";")
+        )
+        wrapped = exp.DPipe(
+            this=exp.DPipe(this=exp.Literal.string(";"), expression=joined, safe=True),
+            expression=exp.Literal.string(";"),
+            safe=True,
+        )
+        hits = [
+            exp.GT(
+                this=exp.Anonymous(this="STRPOS", expressions=[wrapped.copy(), exp.Literal.string(f";{v};")]),
+                expression=exp.convert(0),
+            )
+            for _, v in preds
+        ]
+        return _or(hits)
+
+
+def _regex_any(x: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=x, expression=exp.Literal.string(pattern))
+
+
+# ---------------------------------------------------------------------------------------------- the query
+
+
+class _Compiler:
+    def __init__(
+        self, spec: ICPSpec, rules: DialectRules, as_of: dt.date | None, columns: Mapping[str, str] | None
+    ) -> None:
+        self.spec = spec
+        self.rules = rules
+        self.as_of = as_of or spec.as_of
+        self.columns = {k: column_kind(v) for k, v in columns.items()} if columns is not None else None
+        self.lists = _Lists(rules)
+        self.fields: dict[str, _Field] = {}
+        self.current = ""
+        # Staged (columns known): each field view is computed once as a helper column, each outcome once, and the
+        # final projection lists the input columns so helpers never reach the output.
+        self.staged = self.columns is not None
+        self.helpers: dict[str, exp.Expression] = {}
+        self._helper_names: dict[tuple[str, str], str] = {}
+
+    def helper(self, field: str, view: str, build: Callable[[], exp.Expression]) -> exp.Expression:
+        """A view of a field: inline, or (staged) a reference to a helper column defined once."""
+        if not self.staged:
+            return build()
+        key = (field, view)
+        if key not in self._helper_names:
+            self.staged = False  # a definition reads raw columns only: helpers of one stage cannot see each other
+            try:
+                definition = build()
+            finally:
+                self.staged = True
+            name = f"_icp_{view}{len(self._helper_names)}"
+            self._helper_names[key] = name
+            self.helpers[name] = definition
+        return exp.column(self._helper_names[key], quoted=True)
+
+    def identifier(self, name: str) -> exp.Identifier:
+        quoted = self.rules.quote_all or not _SAFE_NAME.match(name) or name.upper() in _RESERVED
+        return exp.to_identifier(name, quoted=quoted)
+
+    def column(self, name: str) -> exp.Column:
+        return exp.Column(this=self.identifier(name))
+
+    def field(self, name: str, first_op: Op) -> _Field:
+        if name not in self.fields:
+            if self.columns is not None:
+                kind = self.columns.get(name, "null")  # absent from the table: missing in every row
+            else:
+                kind = _CANONICAL.get(name) or _OP_KIND.get(first_op, "text")
+            self.fields[name] = _Field(self, name, kind)
+        return self.fields[name]
+
+    def window(self, days: int) -> tuple[dt.date, dt.date]:
+        if self.as_of is None:
+            raise SpecError(
+                "'within_days' needs an as_of date: set as_of in the spec or pass it to scoring", field=self.current
+            )
+        first = dt.date.min if days >= (self.as_of - dt.date.min).days else self.as_of - dt.timedelta(days=days)
+        return first, self.as_of
+
+    def outcome(self, clauses: Sequence[Clause], cid: str) -> exp.Expression:
+        self.current = cid
+        parts = []
+        for cl in clauses:
+            if cl.op in FLAG_OPS and cl.value is not True:
+                raise SpecError(f"'{cl.op}' takes the value true", field=cid)
+            parts.append(exp.paren(self.field(cl.field, cl.op).clause(cl.op, cl.value)))
+        return _and(parts) if len(parts) > 1 else parts[0].this
+
+    def ids(self, pairs: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
+        """The ids whose condition holds, in order, in the dialect's explanation form."""
+        how = self.rules.ids
+        if how == "delimited":
+            if not pairs:
+                return exp.Literal.string("")
+            pieces = [_case(cond, exp.Literal.string(f"{i};"), exp.Literal.string("")) for i, cond in pairs]
+            joined = pieces[0]
+            for p in pieces[1:]:
+                joined = exp.DPipe(this=joined, expression=p, safe=True)
+            return exp.Trim(this=joined, expression=exp.Literal.string(";"), position="TRAILING")
+        items: list[exp.Expression] = [_case(cond, exp.Literal.string(i)) for i, cond in pairs]
+        if not items:
+            items = [exp.cast(exp.null(), exp.DataType.Type.TEXT)]
+        if how == "construct_compact":
+            return exp.Anonymous(this="ARRAY_CONSTRUCT_COMPACT", expressions=items)
+        if how == "array_compact":
+            return exp.Anonymous(this="ARRAY_COMPACT", expressions=[exp.Array(expressions=items)])
+        if how == "array_remove":
+            return exp.Anonymous(this="ARRAY_REMOVE", expressions=[exp.Array(expressions=items), exp.null()])
+        keep = exp.Not(this=exp.Is(this=exp.column("_icp_id"), expression=exp.null()))
+        return exp.ArrayFilter(this=exp.Array(expressions=items), expression=_lambda(keep, "_icp_id"))
+
+    def build(self, table: str | exp.Expression, explain: bool, select: str | Sequence[str]) -> exp.Select:
+        spec = self.spec
+        crit = [(cid, layer, c, self.outcome(c.clauses(), cid)) for cid, layer, c in criterion_ids(spec)]
+        excl = [(eid, self.outcome([e], eid)) for eid, e in exclusion_ids(spec)]
+        source: exp.Expression = table if isinstance(table, exp.Expression) else _table(table, self)
+
+        if self.staged:
+            # stage 1: field views; stage 2: one outcome column per criterion and exclusion
+            stage1 = exp.select(exp.Star(), *(exp.alias_(d, n, quoted=True) for n, d in self.helpers.items()))
+            stage1 = stage1.from_(source)
+            outcome_cols = [exp.alias_(o, f"_icp_c{j}", quoted=True) for j, (*_, o) in enumerate(crit)]
+            outcome_cols += [exp.alias_(o, f"_icp_e{j}", quoted=True) for j, (_, o) in enumerate(excl)]
+            source = exp.select(exp.Star(), *outcome_cols).from_(stage1.subquery("_icp_s1"))
+            crit = [(cid, lay, c, exp.column(f"_icp_c{j}", quoted=True)) for j, (cid, lay, c, _) in enumerate(crit)]
+            excl = [(eid, exp.column(f"_icp_e{j}", quoted=True)) for j, (eid, _) in enumerate(excl)]
+
+        def points_of(rows: Sequence[tuple[str, str, Any, exp.Expression]]) -> exp.Expression:
+            terms = [_case(o.copy(), exp.convert(c.points), exp.convert(0)) for _, _, c, o in rows if c.points]
+            if not terms:
+                return exp.convert(0)
+            total = terms[0]
+            for t in terms[1:]:
+                total = exp.Add(this=total, expression=t)
+            return total
+
+        raw = points_of(crit)
+        max_points = sum(c.points for _, _, c, _ in crit)
+        score: exp.Expression = exp.func("LEAST", raw, exp.convert(100)) if max_points > 100 else raw
+        excluded = _or([_case(o.copy(), exp.true(), exp.false()) for _, o in excl]) if excl else None
+        if self.staged:
+            # stage 3: the score and the exclusion flag once, read by tier and route
+            extra = [exp.alias_(score, "_icp_score", quoted=True)]
+            if excluded is not None:
+                extra.append(exp.alias_(excluded, "_icp_x", quoted=True))
+                excluded = exp.column("_icp_x", quoted=True)
+            source = exp.select(exp.Star(), *extra).from_(source.subquery("_icp_s2")).subquery("_icp_s3")
+            score = exp.column("_icp_score", quoted=True)
+
+        def by_tier(values: Mapping[str, exp.Expression]) -> exp.Case:
+            case = exp.Case()
+            if excluded is not None:
+                case = case.when(excluded.copy(), values["excluded"])
+            t = spec.tiers
+            for name, minimum in (("tier1", t.tier1), ("tier2", t.tier2), ("tier3", t.tier3)):
+                case = case.when(exp.GTE(this=exp.paren(score.copy()), expression=exp.convert(minimum)), values[name])
+            return case.else_(values["none"])
+
+        outputs: list[exp.Expression] = [
+            exp.alias_(exp.paren(score.copy()) if isinstance(score, exp.Add) else score, self.identifier("score")),
+            exp.alias_(by_tier({n: exp.Literal.string(n) for n in TIER_NAMES}), self.identifier("tier")),
+            exp.alias_(
+                by_tier({n: exp.Literal.string(getattr(spec.routing, n)) for n in TIER_NAMES}),
+                self.identifier("route"),
+            ),
+        ]
+        for layer, total in layer_totals(spec).items():
+            got = points_of([row for row in crit if row[1] == layer])
+            ratio = exp.Div(this=_double(got), expression=exp.convert(float(total)))
+            outputs.append(exp.alias_(ratio, self.identifier(f"layer_{layer}")))
+        if explain:
+            outputs.append(exp.alias_(self.ids([(cid, o.copy()) for cid, _, _, o in crit]), self.identifier("matched")))
+            unknown = [(cid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for cid, _, _, o in crit]
+            unknown += [(eid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for eid, o in excl]
+            outputs.append(exp.alias_(self.ids(unknown), self.identifier("unknown")))
+            hits = self.ids([(eid, o.copy()) for eid, o in excl])
+            outputs.append(exp.alias_(hits, self.identifier("exclusions_hit")))
+
+        replaced = {*output_columns(spec, explain=True), *(f"layer_{layer}" for layer in LAYERS)}
+        if isinstance(select, str) and select == "*":
+            if self.columns is None:
+                keep: list[exp.Expression] = [exp.Star()]
+            else:
+                keep = [self.column(c) for c in self.columns if c not in replaced]
+        else:
+            names = [select] if isinstance(select, str) else list(select)
+            keep = [self.column(c) for c in names]
+        return exp.select(*keep, *outputs).from_(source)
+
+
+_RESERVED = frozenset(
+    ["ALL", "ALTER", "AND", "ANY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONSTRAINT", "CREATE", "CROSS", "CURRENT", "DEFAULT", "DELETE", "DESC", "DISTINCT", "DROP", "ELSE", "END", "EXCEPT", "EXISTS", "FALSE", "FETCH", "FOR", "FROM", "FULL", "GRANT", "GROUP", "HAVING", "IN", "INNER", "INSERT", "INTERSECT", "INTO", "IS", "JOIN", "LATERAL", "LEFT", "LIKE", "LIMIT", "NATURAL", "NOT", "NULL", "OF", "ON", "OR", "ORDER", "OUTER", "QUALIFY", "REVOKE", "RIGHT", "ROW", "ROWS", "SAMPLE", "SELECT", "SET", "SOME", "START", "TABLE", "TABLESAMPLE", "THEN", "TO", "TRIGGER", "TRUE", "TRY_CAST", "UNION", "UNIQUE", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WITH"]
+)
+
+
+def _table(name: str, compiler: _Compiler) -> exp.Table:
+    """A possibly qualified table name (``db.schema.table``), each part quoted as an identifier."""
+    parts = [p for p in name.split(".")]
+    if not parts or any(not p for p in parts) or len(parts) > 3:
+        raise UnsupportedOperatorError(f"not a table name: {name!r}")
+    ids = [compiler.identifier(p) for p in parts]
+    while len(ids) < 3:
+        ids.insert(0, None)  # type: ignore[arg-type]
+    catalog, db, this = ids
+    return exp.Table(this=this, db=db, catalog=catalog)
+
+
+def compile_expression(
+    spec: ICPSpec,
+    *,
+    dialect: str = "duckdb",
+    table: str | exp.Expression = "accounts",
+    as_of: dt.date | None = None,
+    explain: bool = True,
+    columns: Mapping[str, str] | None = None,
+    select: str | Sequence[str] = "*",
+) -> exp.Select:
+    """The scoring query as a SQLGlot expression, for callers that wrap it (a view, a dbt model, a COPY)."""
+    rules = rules_for(dialect)
+    return _Compiler(spec, rules, as_of, columns).build(table, explain, select)
+
+
+def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:
+    """SQL text for ``dialect``; a construct the dialect lacks raises ``UnsupportedOperatorError``."""
+    rules = rules_for(dialect)
+    try:
+        return expression.sql(dialect=rules.name, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
+    except SqlglotError as exc:
+        raise UnsupportedOperatorError(f"{rules.name} cannot express part of this spec: {exc}") from exc
+
+
+def compile_sql(
+    spec: ICPSpec,
+    *,
+    dialect: str = "duckdb",
+    table: str | exp.Expression = "accounts",
+    as_of: dt.date | None = None,
+    explain: bool = True,
+    columns: Mapping[str, str] | None = None,
+    select: str | Sequence[str] = "*",
+    pretty: bool = False,
+) -> str:
+    """The scoring query for ``dialect``: every selected input column plus score, tier, route, layers, explanation.
+
+    ``columns`` (name -> type) compiles each clause for the column's real type and lists the input columns
+    explicitly (replacing output columns a table scored before already has); without it ``SELECT *`` is used.
+    """
+    expression = compile_expression(
+        spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns, select=select
+    )
+    return render(expression, dialect, pretty=pretty)
