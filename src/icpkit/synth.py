@@ -223,10 +223,10 @@ def generate(
     # --- outcomes ------------------------------------------------------------------------------------------
     n_deals = rng.poisson(deals_per_account, n)
     engaged = n_deals > 0
-    won = engaged & (rng.random(n) < _sigmoid(-1.3 + e * 0.55 * k))
+    won = engaged & (rng.random(n) < _sigmoid(-1.4 + e * 0.7 * k))
     tenure = rng.integers(30, span, n)  # days since customer_since
-    arr = np.round(np.exp(rng.normal(np.log(12_000) + e * 0.40 * k, 0.8, n)), -2)
-    churn_p = _sigmoid(-1.5 + e * (-0.40 * k + 2.6 * is_b2c))
+    arr = np.round(np.exp(rng.normal(np.log(12_000) + e * 0.45 * k, 0.8, n)), -2)
+    churn_p = _sigmoid(-1.5 + e * (-0.45 * k + 2.6 * is_b2c))
     churned = won & (rng.random(n) < churn_p)
     churn_days = np.floor(tenure * rng.random(n)).astype(np.int64)  # churn happens after customer_since
     expanded = won & ~churned & (rng.random(n) < _sigmoid(-2.6 + e * 0.5 * k))
@@ -241,21 +241,22 @@ def generate(
     first[starts[n_deals > 0]] = True
     deal_won_first = first & won[acct]
     later = ~first
-    # other deals: customers' later deals are renewals/expansions (won) or lost; prospects' are lost or open
+    # other deals: a customer's are earlier attempts lost before the sale (so its buying journey has as many deals
+    # as a never-closed account's, and the deal count carries no planted signal); a prospect's are lost within the
+    # last two years, one of them still open for some prospects with several deals
     r = rng.random(m)
     outcome = np.full(m, 1, dtype=np.int8)  # 0 won, 1 lost, 2 open
     outcome[deal_won_first] = 0
-    outcome[later & won[acct] & (r < 0.5)] = 0
-    outcome[~won[acct] & (r < 0.2)] = 2
+    outcome[first & ~won[acct] & (n_deals[acct] >= 2) & (r < 0.3)] = 2
     motion_p = rng.random(m)
     emp_d = employees[acct]
     motion = np.where(emp_d < 50, 0, np.where(emp_d <= 1000, 1, 2))
     motion = np.where(motion_p < 0.2, rng.integers(0, 3, m), motion)
     close_len = np.round(rng.gamma(2.0, 20.0 + 25.0 * motion)).astype(np.int64) + 1
-    closed_ago = rng.integers(0, span, m)
+    closed_ago = rng.integers(0, min(span, 700), m)
     closed_ago[deal_won_first] = tenure[acct[deal_won_first]]
     cust_later = later & won[acct]
-    closed_ago[cust_later] = np.floor(tenure[acct[cust_later]] * rng.random(int(cust_later.sum()))).astype(np.int64)
+    closed_ago[cust_later] = tenure[acct[cust_later]] + rng.integers(1, 365, int(cust_later.sum()))
     created_ago = closed_ago + close_len
     is_open = outcome == 2
     created_ago[is_open] = rng.integers(0, 120, int(is_open.sum()))
