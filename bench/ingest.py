@@ -92,6 +92,10 @@ def measure(which: str, path: Path) -> dict:
     """Run one measurement in this process: seconds and peak RSS."""
     import duckdb
 
+    from icpkit.ingest.coerce import coerce_columns
+    from icpkit.ingest.readers import read_raw
+    from icpkit.ingest.schema import ColumnKind
+
     start = time.perf_counter()
     if which == "bare":
         con = duckdb.connect()
@@ -99,10 +103,6 @@ def measure(which: str, path: Path) -> dict:
         con.close()
         extra: dict = {}
     else:
-        from icpkit.ingest.coerce import coerce_columns
-        from icpkit.ingest.readers import read_raw
-        from icpkit.ingest.schema import ColumnKind
-
         raw = read_raw(path)
         read_s = time.perf_counter() - start
         result = coerce_columns(raw, {k: ColumnKind(v) for k, v in PLAN.items()})

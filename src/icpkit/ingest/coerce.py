@@ -458,9 +458,8 @@ def coerce_columns(
     for c in in_arrow:
         typed[c.target], flags[f"__icpflag_formula{c.index}"] = _arrow_text(table[c.source], c.trimmed)
     if in_sql:
-        result = _run_sql(table, in_sql, path, problems)
-        for name in result.column_names:
-            (flags if name.startswith("__icpflag_") else typed)[name] = result[name]
+        for name, array in _run_sql(table, in_sql, path, problems).items():
+            (flags if name.startswith("__icpflag_") else typed)[name] = array
 
     problems += _collect(typed, flags, table, cols, path, first_row)
     keep_band = {
@@ -508,14 +507,31 @@ def _arrow_text(column: pa.ChunkedArray, trimmed: bool) -> tuple[pa.ChunkedArray
     return column, pc.match_substring_regex(column, _FORMULA_ARROW_RE)
 
 
-def _run_sql(table: pa.Table, cols: list[_Column], path: str | None, problems: list[Problem]) -> pa.Table:
-    """One DuckDB pass over the columns that need parsing; returns typed outputs plus ``__`` flag columns."""
+DISTINCT_SHARE = 0.3  # parse the distinct values only, when there are fewer than this share of the rows
+
+
+def _run_sql(
+    table: pa.Table, cols: list[_Column], path: str | None, problems: list[Problem]
+) -> dict[str, pa.ChunkedArray]:
+    """Parse the columns that need it in DuckDB: typed outputs plus ``__icpflag_`` columns, by name.
+
+    CRM columns repeat a few spellings ("51-200", "Yes", "Salesforce; HubSpot") over millions of rows, so a
+    column with few distinct values is parsed once per distinct value and spread back with an Arrow ``take``.
+    One narrow query per column: a single wide query carrying every helper measured about twice as slow.
+    """
     con = duckdb.connect(config={"preserve_insertion_order": True})
+    out: dict[str, pa.ChunkedArray] = {}
     try:
-        con.register("__src", table.select(list(dict.fromkeys(c.source for c in cols))))
-        _stats(con, cols)
-        q = _Query()
         for c in cols:
+            column = table[c.source]
+            indices = None
+            if c.text and len(column) > 1000:
+                encoded = pc.dictionary_encode(column.combine_chunks())
+                if len(encoded.dictionary) < DISTINCT_SHARE * len(column):
+                    column, indices = encoded.dictionary, encoded.indices
+            con.register("__src", pa.table({c.source: column}))
+            _stats(con, [c])
+            q = _Query()
             kind = c.spec.kind
             if kind == ColumnKind.NUMERIC:
                 _plan_numeric(q, c)
@@ -529,11 +545,17 @@ def _run_sql(table: pa.Table, cols: list[_Column], path: str | None, problems: l
                 _plan_multi(q, c)
             else:
                 _plan_text(q, c)
-        for c in cols:
             if "band_expr" in c.decided:
                 q.outputs.append(c.decided["band_expr"])
             q.outputs += c.decided.get("split_exprs", [])
-        return con.sql(q.sql("__src")).to_arrow_table()
+            result = con.sql(q.sql("__src")).to_arrow_table()
+            con.unregister("__src")
+            for name in result.column_names:
+                values = result[name]
+                if indices is not None:  # spread the per-distinct-value results back over the rows
+                    values = pa.chunked_array([values.combine_chunks().take(indices)])
+                out[name] = values
+        return out
     except duckdb.Error as exc:
         raise BadValueError(f"could not type the columns: {str(exc).splitlines()[0]}", path=path) from exc
     finally:
