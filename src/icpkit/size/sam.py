@@ -56,7 +56,7 @@ _CLAUSE_RE = re.compile(
     + "|".join(re.escape(w) for w in _SYMBOL_OPS)
     + r"|\s(?:"
     + "|".join(w.replace(" ", r"\s+") for w in _WORD_OPS)
-    + r"))(?=\s|$)"
+    + r")(?=\s|$))"
 )
 _NUMBER_RE = re.compile(r"^\s*([+-]?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kmb]?)\s*$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
