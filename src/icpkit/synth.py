@@ -277,7 +277,7 @@ def generate(
     )
 
     # --- accounts ------------------------------------------------------------------------------------------
-    rows, cols = np.nonzero(tech_matrix)
+    rows, cols = np.nonzero(tech_matrix & tech_valid[:, None])  # a null list owns no values
     offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int32)
     tech = pa.ListArray.from_arrays(pa.array(offsets), _strings(cols, tech_names), mask=pa.array(~tech_valid))
     ids = _ids("A", n, 7)

@@ -1,0 +1,7 @@
+"""Discovery: from cohorts and account attributes to criteria, exclusions, points and tiers, with evidence."""
+
+from icpkit.discover.builder import BuildResult, ICPBuilder
+from icpkit.discover.candidates import Candidate
+from icpkit.discover.discoverer import CandidateResult, Discoverer
+
+__all__ = ["BuildResult", "Candidate", "CandidateResult", "Discoverer", "ICPBuilder"]

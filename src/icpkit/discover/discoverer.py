@@ -211,10 +211,12 @@ class Discoverer:
         }
         self._tell("profiling fields", 0.0)
         profiles, encoded = profile_fields(accounts, kinds, source="accounts", as_of=self.as_of_)
+        self.behavior_: pa.Table | None = None
         if deals is not None and self.behavioral and deals.num_rows:
             beh = deal_attributes(accounts.column("account_id"), deals, self.as_of_)
             beh = beh.select([c for c in beh.column_names if c not in accounts.column_names])
             if beh.num_columns:
+                self.behavior_ = beh
                 bp, be = profile_fields(beh, BEHAVIORAL_FIELDS, source="deals", as_of=self.as_of_)
                 profiles += bp
                 encoded += be
@@ -323,10 +325,31 @@ class Discoverer:
         CM = float(t[0] + t[1] + t[2])
         return S, N, CM, float(t[2]), CM + float(t[3])
 
+    @staticmethod
+    def _known_totals(cands: list[Candidate], cohort: np.ndarray) -> np.ndarray:
+        """Cohort totals over the accounts where each candidate's field is known.
+
+        A missing value is unknown, never a "no" (the scoring semantics); so a value is compared with the other
+        known values of its field, and a field's missingness cannot pass for the effect of its values.
+        """
+        total = np.bincount(cohort, minlength=len(COHORTS)).astype(float)
+        missing = {c.field: c.counts for c in cands if c.kind == "missing"}
+        out = np.tile(total, (len(cands), 1))
+        for i, c in enumerate(cands):
+            if c.kind not in ("missing", "pair") and c.field in missing:
+                out[i] -= missing[c.field]
+        return out
+
+    @staticmethod
+    def _base_of(t: np.ndarray) -> tuple[float, float, float, float, float]:
+        CM = float(t[0] + t[1] + t[2])
+        return float(t[0]), float(t[:4].sum()), CM, float(t[2]), CM + float(t[3])
+
     def _evaluate(self, cands: list[Candidate], cohort: np.ndarray) -> list[CandidateResult]:
         """Signal tests for every candidate; statuses for everything but the final choice."""
-        base = self._base(cohort)
-        S, N, CM, CH, _ = base
+        T = self._known_totals(cands, cohort)
+        S, N = T[:, 0], T[:, :4].sum(1)
+        CM, CH = T[:, 0] + T[:, 1] + T[:, 2], T[:, 2]
         C = np.array([c.counts for c in cands], dtype=float).reshape(len(cands), len(COHORTS))
         a, n1 = C[:, 0], C[:, :4].sum(1)
         search = np.array([c.search for c in cands], dtype=float)
@@ -337,12 +360,13 @@ class Discoverer:
         cm = C[:, 0] + C[:, 1] + C[:, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             churn = C[:, 2] / cm
-        base_churn = CH / CM if CM else 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            base_churn = np.where(CM > 0, CH / CM, 0.0)
         p_churn = two_by_two_pvalue(C[:, 2], cm, CH, CM)
         out: list[CandidateResult] = []
         for i, cand in enumerate(cands):
             qi = None if np.isnan(q[i]) else float(q[i])
-            ev = self._evidence(cand.counts, float(p[i]), qi, base)
+            ev = self._evidence(cand.counts, float(p[i]), qi, self._base_of(T[i]))
             if not cand.selectable:
                 status, note = "descriptive", "shown for completeness; never a criterion"
             elif a[i] < self.min_support:
@@ -353,11 +377,11 @@ class Discoverer:
                 status, note = "negative", "high-value retained accounts are rarer here than overall"
             elif (
                 cm[i] >= self.min_support
-                and churn[i] > base_churn * (1 + self.overfit_margin)
+                and churn[i] > base_churn[i] * (1 + self.overfit_margin)
                 and p_churn[i] < self.overfit_alpha
             ):
                 status = "overfit"
-                note = f"customers matching churn {churn[i]:.0%} vs {base_churn:.0%} baseline"
+                note = f"customers matching churn {churn[i]:.0%} vs {base_churn[i]:.0%} baseline"
             else:
                 status, note = "significant", ""
             out.append(CandidateResult(cand, ev, "signal", status, note))
@@ -419,18 +443,24 @@ class Discoverer:
     def _exclusions(
         self, index: FieldIndex, cohort: np.ndarray, params: dict
     ) -> tuple[list[CandidateResult], list[Exclusion], list[np.ndarray]]:
-        base = self._base(cohort)
-        _S, _N, CM, CH, CL = base
         kinds_ok = {"value", "item", "flag", "bin", "band", "recency"}
-        cands = [c for c in generate_candidates(index, cohort, params, target="churn") if c.kind in kinds_ok]
-        if not cands or CM <= 0:
+        every = generate_candidates(index, cohort, params, target="churn")
+        T_all = self._known_totals(every, cohort)
+        keep = [i for i, c in enumerate(every) if c.kind in kinds_ok]
+        cands = [every[i] for i in keep]
+        if not cands:
+            return [], [], []
+        T = T_all[keep]
+        CM, CH = T[:, 0] + T[:, 1] + T[:, 2], T[:, 2]
+        CL = CM + T[:, 3]
+        if not (CM > 0).any():
             return [], [], []
         C = np.array([c.counts for c in cands], dtype=float).reshape(len(cands), len(COHORTS))
         search = np.array([c.search for c in cands], dtype=float)
         cm = C[:, 0] + C[:, 1] + C[:, 2]
         closed = cm + C[:, 3]
         with np.errstate(divide="ignore", invalid="ignore"):
-            churn_ratio = (C[:, 2] / cm) / (CH / CM) if CH else np.zeros(len(cands))
+            churn_ratio = np.nan_to_num((C[:, 2] / cm) / (CH / CM))
             win_ratio = (cm / closed) / (CM / CL)
         p_churn = np.minimum(1.0, two_by_two_pvalue(C[:, 2], cm, CH, CM) * search)
         p_loss = np.minimum(1.0, two_by_two_pvalue(cm, closed, CM, CL) * search)
@@ -442,14 +472,13 @@ class Discoverer:
         for i, cand in enumerate(cands):
             qi = float(min(q_churn[i], q_loss[i]))
             pi = float(min(p_churn[i], p_loss[i]))
-            ev = self._evidence(cand.counts, pi, qi, base)
+            ev = self._evidence(cand.counts, pi, qi, self._base_of(T[i]))
             hit = bool(hit_churn[i] or hit_loss[i])
             results.append(CandidateResult(cand, ev, "exclusion", "exclusion" if hit else "not excluded"))
             if hit:
                 per_field.setdefault(cand.field, []).append(i)
         exclusions: list[Exclusion] = []
         masks: list[np.ndarray] = []
-        n = index.n
         for fname, idx in per_field.items():
             f = index.fields[fname]
             if f.kind in (ColumnKind.CATEGORICAL, ColumnKind.MULTI):
@@ -480,23 +509,24 @@ class Discoverer:
                     results[i].note = f"would exclude more than {self.max_exclusion_share:.0%} of accounts"
                 continue
             c = counts_of(mask, cohort)
+            base = self._base_of(T[idx[0]])
+            _, _, cm_b, ch_b, cl_b = base
             cmm, closed_m = c[0] + c[1] + c[2], c[0] + c[1] + c[2] + c[3]
-            pc_ = float(two_by_two_pvalue(c[2], cmm, CH, CM)[0])
-            pl_ = float(two_by_two_pvalue(cmm, closed_m, CM, CL)[0])
+            pc_ = float(two_by_two_pvalue(c[2], cmm, ch_b, cm_b)[0])
+            pl_ = float(two_by_two_pvalue(cmm, closed_m, cm_b, cl_b)[0])
             qs = [float(results[i].evidence.q or 1.0) for i in idx]
             ev = self._evidence(c, min(pc_, pl_), min(qs), base)
             churn_r = c[2] / cmm if cmm else 0.0
             win_r = cmm / closed_m if closed_m else 0.0
-            if CH and cmm and churn_r / (CH / CM) >= self.exclusion_churn_lift:
-                reason = f"churned {churn_r:.0%} vs {CH / CM:.0%} baseline (n={int(cmm)}, q={_fmt_q(min(qs))})"
+            if ch_b and cmm and churn_r / (ch_b / cm_b) >= self.exclusion_churn_lift:
+                reason = f"churned {churn_r:.0%} vs {ch_b / cm_b:.0%} baseline (n={int(cmm)}, q={_fmt_q(min(qs))})"
             else:
                 reason = (
-                    f"won {win_r:.0%} of closed accounts vs {CM / CL:.0%} baseline "
+                    f"won {win_r:.0%} of closed accounts vs {cm_b / cl_b:.0%} baseline "
                     f"(n={int(closed_m)}, q={_fmt_q(min(qs))})"
                 )
             exclusions.append(Exclusion(field=fname, op=merged.op, value=merged.value, reason=reason, evidence=ev))
             masks.append(mask)
-            _ = n
         return results, exclusions, masks
 
     def _exclusion_q(
@@ -542,7 +572,8 @@ class Discoverer:
         """Pairs of strong candidates whose joint effect beats both parts (log-odds interaction test).
 
         The pool holds the two strongest positive candidates of each field selected at the field level, so a pair
-        refines fields with evidence of their own instead of searching hundreds of noise combinations.
+        refines fields with evidence of their own instead of searching hundreds of noise combinations. Only
+        account attributes pair up: a conjunction should be usable on a new lead, whose deals are unknown.
         """
         self._pool: list[Candidate] = []
         if self.max_conjunctions <= 0:
@@ -552,6 +583,7 @@ class Discoverer:
             c, e = r.candidate, r.evidence
             if (
                 c.selectable
+                and c.source == "accounts"
                 and r.status != "overfit"
                 and e.support >= self.min_support
                 and (e.lift or 0) > 1
