@@ -325,3 +325,14 @@ def test_random_specs_round_trip(spec: ICPSpec) -> None:
             b.also,
             b.label,
         )
+
+
+def test_unicode_line_breaks_survive_a_round_trip() -> None:
+    spec = ICPSpec(
+        name="a\u2028b",
+        description="x\x85\x85 y",
+        layers={"economic": [Criterion(field="f", op="in", value=["p\u2029q"], label="l\x85")]},
+    )
+    text = dump_spec(spec)
+    assert load_spec(text) == spec
+    assert dump_spec(load_spec(text)) == text

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from icpkit.errors import SpecError
 from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op
@@ -60,9 +61,23 @@ def _yaml(flow: bool) -> YAML:
     return y
 
 
+_BREAKS = ("\x85", "\u2028", "\u2029")  # YAML line breaks the emitter would leave raw inside quotes
+
+
+def _safe_strings(obj: Any) -> Any:
+    """Strings holding unusual line breaks are double-quoted, where they are escaped and survive a reload."""
+    if isinstance(obj, str):
+        return DoubleQuotedScalarString(obj) if any(b in obj for b in _BREAKS) else obj
+    if isinstance(obj, dict):
+        return {k: _safe_strings(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_safe_strings(v) for v in obj]
+    return obj
+
+
 def _flow(obj: Any) -> str:
     buf = io.StringIO()
-    _yaml(flow=True).dump(obj, buf)
+    _yaml(flow=True).dump(_safe_strings(obj), buf)
     return buf.getvalue().strip()
 
 
@@ -114,7 +129,7 @@ def dump_spec(spec: ICPSpec) -> str:
     """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes."""
     head = {k: getattr(spec, k) for k in _TOP_ORDER if getattr(spec, k) is not None}
     buf = io.StringIO()
-    _yaml(flow=False).dump(head, buf)
+    _yaml(flow=False).dump(_safe_strings(head), buf)
     lines = [buf.getvalue().rstrip("\n")]
     if spec.layers:
         lines.append("layers:")
