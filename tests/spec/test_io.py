@@ -327,11 +327,12 @@ def test_random_specs_round_trip(spec: ICPSpec) -> None:
         )
 
 
-def test_unicode_line_breaks_survive_a_round_trip() -> None:
+def test_awkward_strings_survive_a_round_trip() -> None:
     spec = ICPSpec(
         name="a\u2028b",
         description="x\x85\x85 y",
-        layers={"economic": [Criterion(field="f", op="in", value=["p\u2029q"], label="l\x85")]},
+        layers={"economic": [Criterion(field="f", op="in", value=["p\u2029q", "?A", "- x", "#1"], label="l\x85")]},
+        routing=Routing(none="?>"),
     )
     text = dump_spec(spec)
     assert load_spec(text) == spec

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import io
 import json
@@ -64,10 +65,24 @@ def _yaml(flow: bool) -> YAML:
 _BREAKS = ("\x85", "\u2028", "\u2029")  # YAML line breaks the emitter would leave raw inside quotes
 
 
+@functools.lru_cache(maxsize=4096)
+def _needs_double_quotes(s: str) -> bool:
+    """True when the emitter's own choice of style would not read back as ``s`` (e.g. ``?x`` in a flow list)."""
+    if any(b in s for b in _BREAKS):
+        return True
+    buf = io.StringIO()
+    y = _yaml(flow=True)
+    y.dump([s], buf)
+    try:
+        return y.load(buf.getvalue()) != [s]
+    except YAMLError:
+        return True
+
+
 def _safe_strings(obj: Any) -> Any:
-    """Strings holding unusual line breaks are double-quoted, where they are escaped and survive a reload."""
+    """Double-quote the rare strings the emitter would otherwise write in a form that reads back differently."""
     if isinstance(obj, str):
-        return DoubleQuotedScalarString(obj) if any(b in obj for b in _BREAKS) else obj
+        return DoubleQuotedScalarString(obj) if _needs_double_quotes(obj) else obj
     if isinstance(obj, dict):
         return {k: _safe_strings(v) for k, v in obj.items()}
     if isinstance(obj, list):
