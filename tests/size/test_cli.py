@@ -109,3 +109,10 @@ def test_bad_input_exits_2_with_one_line(inputs, capsys, args, message):
     argv = [a.format(spec=s, universe=u) for a in args]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_public_api_of_icpkit_size():
+    import icpkit.size as size
+
+    assert size.__all__ == sorted(size.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    assert all(getattr(size, name, None) is not None for name in size.__all__)
