@@ -56,6 +56,7 @@ _NUM_RE = rf"^([-+]?)(\(?)([-+]?){_CUR}?([-+]?)(\d[\d.,']*|[.,]\d+)({_SUFFIX})?(
 _NUM_FIELDS = ["s1", "po", "s2", "s3", "num", "suf", "pct", "pc"]
 # "51-200", "1k to 5k" (closed: pre and plus empty, hi set) or "10,001+", ">500", "over 1000" (open)
 _BAND_RE = r"^(>=?|over|morethan|above)?([^\-–—+]*?\d[^\-–—+]*?)(?:(?:-|–|—|to)([^\-–—+]*\d[^\-–—+]*)|(\+))?$"
+_US_AMOUNT_RE = r"[$€£¥₹]?\s?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 _EURO_RE = r"\d\.\d{3},\d|^[^.]*\d,\d{1,2}(?:\D|$)"
 _US_RE = r"\d,\d{3}\.\d|\d\.\d{1,2}(?:\D|$)|\d\.\d{4,}"
 _DMY_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ tT].*)?$"
@@ -270,6 +271,11 @@ def _plan_numeric(q: _Query, c: _Column) -> None:
     plain = f"try_cast({t} AS DOUBLE)"
     if euro:
         plain = f"CASE WHEN NOT contains({t}, '.') AND NOT contains({t}, ',') THEN {plain} END"
+    else:  # "$1,200,000": a currency sign and thousands commas, the most common non-plain amount
+        plain = (
+            f"coalesce({plain}, CASE WHEN regexp_full_match({t}, {_lit(_US_AMOUNT_RE)}) "
+            f"THEN try_cast(replace(ltrim({t}, '$€£¥₹ '), ',', '') AS DOUBLE) END)"
+        )
     fast = q.helper(1, plain)
     s = q.helper(2, f"CASE WHEN {fast} IS NULL THEN lower(regexp_replace({t}, '[\\s\u00a0\u202f]+', '', 'g')) END")
     bands = c.spec.bands is not False
@@ -504,10 +510,15 @@ def _arrow_text(column: pa.ChunkedArray, trimmed: bool) -> tuple[pa.ChunkedArray
     tokens = pc.is_in(column, value_set=pa.array(_TOKEN_VARIANTS, type=column.type))
     if pc.any(tokens).as_py():
         column = pc.if_else(tokens, pa.scalar(None, column.type), column)
-    return column, pc.match_substring_regex(column, _FORMULA_ARROW_RE)
+    lead = pc.starts_with(column, "=")
+    for ch in "+-@":
+        lead = pc.or_(lead, pc.starts_with(column, ch))
+    if not pc.any(lead).as_py():  # the usual case: one cheap pass, no regex
+        return column, lead
+    return column, pc.and_(lead, pc.match_substring_regex(column, _FORMULA_ARROW_RE))
 
 
-DISTINCT_SHARE = 0.3  # parse the distinct values only, when there are fewer than this share of the rows
+DISTINCT_SHARE = 0.6  # parse the distinct values only, when there are fewer than this share of the rows
 
 
 def _run_sql(
