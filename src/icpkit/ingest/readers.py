@@ -12,29 +12,23 @@ All upstream exceptions (duckdb, pyarrow, openpyxl, gzip, OS) are translated her
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import itertools
 import re
-import uuid
 import zipfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from icpkit.errors import FileNotFoundInputError, InputError, Problem, UnreadableFileError
+from icpkit.errors import FileNotFoundInputError, InputError, UnreadableFileError
 from icpkit.ingest.encoding import (
     check_encoding,
     detect_encoding,
     read_sample,
-    scan_for_nul,
     utf8_copy,
 )
+from icpkit.ingest.raw_table import RawTable, _check_header, _cleaned, _connect, _literal, _quote
+from icpkit.ingest.read_csv import read_csv_file
 
 __all__ = ["FORMATS", "RawTable", "read_raw"]
 
@@ -56,40 +50,7 @@ _EXTENSIONS = {
     ".duckdb": "duckdb",
     ".ddb": "duckdb",
 }
-_DELIMITERS = (",", ";", "\t", "|")
-_MAX_REPORTED = 20
 _UTF8 = ("utf-8", "utf-8-sig")
-
-
-@dataclass
-class RawTable:
-    """A file read as-is: the original header names and an Arrow table, before any mapping or typing.
-
-    ``first_row`` is the row number a user sees for record 0: 2 for CSV and Excel (the header is row 1), 1 for
-    record-oriented formats (JSON, Parquet, DuckDB), where the "row" is the record number.
-    """
-
-    path: str
-    format: str
-    encoding: str | None
-    delimiter: str | None
-    columns: list[str]
-    table: pa.Table
-    first_row: int = 2
-    sheet: str | None = None
-    source: str = field(default="", repr=False)  # path[:table] as the user gave it
-
-    @property
-    def num_rows(self) -> int:
-        return self.table.num_rows
-
-    def row_number(self, index: int) -> int:
-        """The row a spreadsheet (or record count) shows for the 0-based record ``index``."""
-        return self.first_row + int(index)
-
-    def row_numbers(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
-        """Vectorised ``row_number`` for many record indices."""
-        return np.asarray(indices, dtype=np.int64) + self.first_row
 
 
 def read_raw(
@@ -115,7 +76,7 @@ def read_raw(
     fmt, compressed = _detect_format(file, forced_table=table_name is not None)
     with _error_boundary(source):
         if fmt == "csv":
-            raw = _read_csv(file, compressed=compressed, encoding=encoding, delimiter=delimiter)
+            raw = read_csv_file(file, compressed=compressed, encoding=encoding, delimiter=delimiter)
         elif fmt in ("json", "jsonl"):
             raw = _read_json(file, fmt, compressed=compressed, encoding=encoding)
         elif fmt == "parquet":
@@ -188,34 +149,6 @@ def _detect_format(file: Path, *, forced_table: bool) -> tuple[str, bool]:
     return fmt, False
 
 
-def _check_header(columns: Sequence[str], source: str) -> None:
-    problems = [
-        Problem(f"column {i + 1} has an empty header name", path=source, row=1)
-        for i, name in enumerate(columns)
-        if not name
-    ]
-    seen: dict[str, int] = {}
-    for i, name in enumerate(columns):
-        if name and name in seen:
-            problems.append(
-                Problem(
-                    f"header name {name!r} is used by columns {seen[name] + 1} and {i + 1}",
-                    path=source,
-                    row=1,
-                    column=name,
-                )
-            )
-        seen.setdefault(name, i)
-    if problems:
-        names = ", ".join(repr(c) for c in columns)
-        raise UnreadableFileError(
-            f"has {len(problems)} unusable header name(s); every column needs a distinct name (header: {names})",
-            path=source,
-            row=1,
-            problems=problems,
-        )
-
-
 # ---------------------------------------------------------------------------------------------------- errors
 
 
@@ -246,165 +179,6 @@ def _error_boundary(source: str) -> Iterator[None]:
         raise UnreadableFileError(message, path=source, row=int(match.group(1)) if match else None) from exc
     except (pa.ArrowException, zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError) as exc:
         raise UnreadableFileError(f"cannot be read: {_clean_message(exc)}", path=source) from exc
-
-
-# ---------------------------------------------------------------------------------------------------- duckdb
-
-
-def _connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(database, read_only=read_only, config={"preserve_insertion_order": True})
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-_EDGES = (" ", "\t")  # checked at both ends of every cell: each check is one pass over the column
-_TRIM = " \t\r\n\u00a0"
-
-
-def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Trimmed text with blank cells as null; Arrow kernels, and no copy at all when the column is already clean.
-
-    Only cells that start or end with a space or tab are looked at again (then trimmed of CR/LF/NBSP too):
-    checking every whitespace character at both ends doubled the cost of a read for cells that never have them.
-    """
-    ragged = pc.equal(column, "")
-    for ch in _EDGES:
-        ragged = pc.or_(ragged, pc.or_(pc.starts_with(column, ch), pc.ends_with(column, ch)))
-    if not pc.any(ragged).as_py():
-        return column
-    trimmed = pc.utf8_trim(column, _TRIM)
-    fixed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
-    return pc.if_else(ragged, fixed, column)
-
-
-def _cleaned(rel: duckdb.DuckDBPyRelation, names: Sequence[str] | None = None) -> pa.Table:
-    """Materialise ``rel`` to Arrow, trimming text and turning blank text into null, renaming to ``names``."""
-    table = rel.to_arrow_table()
-    columns = [
-        _blank_to_null(col) if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else col
-        for col in table.columns
-    ]
-    return pa.Table.from_arrays(columns, names=list(names) if names is not None else table.column_names)
-
-
-# ---------------------------------------------------------------------------------------------------- csv
-
-
-def _sniff_delimiter(text: str, hint: str | None) -> str:
-    """The delimiter that splits the sampled records most consistently into the most fields."""
-    lines = text[: text.rfind("\n") + 1] if "\n" in text else text
-    best, best_score = hint or ",", (-1.0, 0)
-    for cand in ([hint] if hint else []) + [d for d in _DELIMITERS if d != hint]:
-        reader = csv.reader(io.StringIO(lines, newline=""), delimiter=cand)
-        rows = [r for r in itertools.islice(reader, 200) if r]
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        score = (sum(len(r) == width for r in rows) / len(rows), width)
-        if score > best_score:
-            best, best_score = cand, score
-    return best
-
-
-def _header(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            return [cell.replace("\ufeff", "").strip() for cell in row]
-    return []
-
-
-def _read_csv(file: Path, *, compressed: bool, encoding: str | None, delimiter: str | None) -> RawTable:
-    sample = read_sample(file, compressed=compressed)
-    if not sample.data.strip(b" \t\r\n\x00") or sample.data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
-        raise UnreadableFileError("is empty (no header, no rows)", path=file)
-    codec = check_encoding(sample, encoding, file) if encoding else detect_encoding(sample, file)
-    text = sample.data.decode(codec, errors="ignore")
-    if not text.strip(" \t\r\n\ufeff"):
-        raise UnreadableFileError("is empty (no header, no rows)", path=file)
-    _check_text(text, file)
-    ext = file.suffixes[-2 if compressed and len(file.suffixes) > 1 else -1].lower() if file.suffixes else ""
-    delim = delimiter or _sniff_delimiter(text, "\t" if ext in (".tsv", ".tab") else None)
-    columns = _header(text, delim)
-    _check_header(columns, str(file))
-    if codec in _UTF8 and not sample.complete:
-        nul = scan_for_nul(file, compressed=compressed)
-        if nul is not None:
-            raise UnreadableFileError(
-                f"contains NUL bytes (first at byte {nul[0]}): is it really text?", path=file, row=nul[1]
-            )
-    if codec in _UTF8:
-        table = _duckdb_csv(file, columns, delim, compressed=compressed)
-    else:
-        with utf8_copy(file, codec, compressed=compressed) as utf8:
-            table = _duckdb_csv(utf8, columns, delim, compressed=False, shown=file)
-    return RawTable(str(file), "csv", codec, delim, columns, table, first_row=2)
-
-
-def _check_text(text: str, file: Path) -> None:
-    """Reject binary content that happened to decode: control characters where text should be."""
-    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
-    if controls > max(5, len(text[:20000]) // 100):
-        raise UnreadableFileError("looks like binary data, not delimited text (many control characters)", path=file)
-
-
-def _duckdb_csv(file: Path, columns: list[str], delim: str, *, compressed: bool, shown: Path | None = None) -> pa.Table:
-    shown = shown or file
-    positional = {f"c{i}": "VARCHAR" for i in range(len(columns))}
-    spec = "{" + ", ".join(f"{_literal(k)}: 'VARCHAR'" for k in positional) + "}"
-    rejects = f"rejects_{uuid.uuid4().hex[:8]}"
-    query = (
-        f"SELECT * FROM read_csv({_literal(str(file))}, auto_detect=false, header=true, "
-        f"delim={_literal(delim)}, quote='\"', escape='\"', columns={spec}, strict_mode=true, "
-        f"compression={_literal('gzip' if compressed else 'none')}, store_rejects=true, "
-        f"rejects_table={_literal(rejects)}, rejects_scan={_literal(rejects + '_scan')})"
-    )
-    con = _connect()
-    try:
-        table = _cleaned(con.sql(query), columns)
-        bad = con.sql(
-            f"SELECT line, column_name, error_type, csv_line, error_message FROM {rejects} ORDER BY line"
-        ).fetchall()
-    finally:
-        con.close()
-    if bad:
-        raise _rejects_error(bad, columns, shown)
-    return table
-
-
-def _rejects_error(bad: list[tuple], columns: list[str], file: Path) -> UnreadableFileError:
-    problems = []
-    for line, col, kind, csv_line, message in bad[:_MAX_REPORTED]:
-        column = columns[int(col[1:])] if col and col.startswith("c") and col[1:].isdigit() else None
-        shown = (csv_line or "").rstrip("\r\n")
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-            counts = re.findall(r"\d+", message or "")
-            found = f"expected {counts[0]} fields, found {counts[1]}" if len(counts) >= 2 else message
-            text = f"{found}: {shown!r}"
-            column = None
-        elif "unicode" in f"{kind} {message}".lower():
-            text = "is not valid UTF-8 text; pass encoding=... (for example cp1252)"
-        elif kind == "UNQUOTED VALUE":
-            text = f"a quote is opened but never closed: {shown!r}"
-        else:
-            text = f"{message}: {shown!r}"
-        problems.append(Problem(text, path=str(file), row=int(line), column=column))
-    more = f" (showing {_MAX_REPORTED})" if len(bad) > _MAX_REPORTED else ""
-    first = problems[0]
-    return UnreadableFileError(
-        f"{len(bad)} malformed row(s){more}; first at row {first.row}: {first.message}",
-        path=str(file),
-        row=first.row,
-        column=first.column,
-        problems=problems,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------- others

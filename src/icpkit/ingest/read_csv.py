@@ -1,0 +1,147 @@
+"""Delimited text through DuckDB's CSV reader: delimiter and header found by icpkit, rows checked strictly.
+
+The header is parsed here (BOM and whitespace stripped, names checked) and DuckDB reads positional VARCHAR
+columns, so odd header names never reach SQL; malformed rows are collected with ``store_rejects`` and reported
+together, each with its row, instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+
+from icpkit.errors import Problem, UnreadableFileError
+from icpkit.ingest.encoding import (
+    check_encoding,
+    detect_encoding,
+    read_sample,
+    scan_for_nul,
+    utf8_copy,
+)
+from icpkit.ingest.raw_table import RawTable, _check_header, _cleaned, _connect, _literal
+
+__all__ = ["read_csv_file"]
+
+_DELIMITERS = (",", ";", "\t", "|")
+_MAX_REPORTED = 20
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+# ---------------------------------------------------------------------------------------------------- csv
+
+
+def _sniff_delimiter(text: str, hint: str | None) -> str:
+    """The delimiter that splits the sampled records most consistently into the most fields."""
+    lines = text[: text.rfind("\n") + 1] if "\n" in text else text
+    best, best_score = hint or ",", (-1.0, 0)
+    for cand in ([hint] if hint else []) + [d for d in _DELIMITERS if d != hint]:
+        reader = csv.reader(io.StringIO(lines, newline=""), delimiter=cand)
+        rows = [r for r in itertools.islice(reader, 200) if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(r) == width for r in rows) / len(rows), width)
+        if score > best_score:
+            best, best_score = cand, score
+    return best
+
+
+def _header(text: str, delimiter: str) -> list[str]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return [cell.replace("\ufeff", "").strip() for cell in row]
+    return []
+
+
+def read_csv_file(file: Path, *, compressed: bool, encoding: str | None, delimiter: str | None) -> RawTable:
+    sample = read_sample(file, compressed=compressed)
+    if not sample.data.strip(b" \t\r\n\x00") or sample.data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        raise UnreadableFileError("is empty (no header, no rows)", path=file)
+    codec = check_encoding(sample, encoding, file) if encoding else detect_encoding(sample, file)
+    text = sample.data.decode(codec, errors="ignore")
+    if not text.strip(" \t\r\n\ufeff"):
+        raise UnreadableFileError("is empty (no header, no rows)", path=file)
+    _check_text(text, file)
+    ext = file.suffixes[-2 if compressed and len(file.suffixes) > 1 else -1].lower() if file.suffixes else ""
+    delim = delimiter or _sniff_delimiter(text, "\t" if ext in (".tsv", ".tab") else None)
+    columns = _header(text, delim)
+    _check_header(columns, str(file))
+    if codec in _UTF8 and not sample.complete:
+        nul = scan_for_nul(file, compressed=compressed)
+        if nul is not None:
+            raise UnreadableFileError(
+                f"contains NUL bytes (first at byte {nul[0]}): is it really text?", path=file, row=nul[1]
+            )
+    if codec in _UTF8:
+        table = _duckdb_csv(file, columns, delim, compressed=compressed)
+    else:
+        with utf8_copy(file, codec, compressed=compressed) as utf8:
+            table = _duckdb_csv(utf8, columns, delim, compressed=False, shown=file)
+    return RawTable(str(file), "csv", codec, delim, columns, table, first_row=2)
+
+
+def _check_text(text: str, file: Path) -> None:
+    """Reject binary content that happened to decode: control characters where text should be."""
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > max(5, len(text[:20000]) // 100):
+        raise UnreadableFileError("looks like binary data, not delimited text (many control characters)", path=file)
+
+
+def _duckdb_csv(file: Path, columns: list[str], delim: str, *, compressed: bool, shown: Path | None = None) -> pa.Table:
+    shown = shown or file
+    positional = {f"c{i}": "VARCHAR" for i in range(len(columns))}
+    spec = "{" + ", ".join(f"{_literal(k)}: 'VARCHAR'" for k in positional) + "}"
+    rejects = f"rejects_{uuid.uuid4().hex[:8]}"
+    query = (
+        f"SELECT * FROM read_csv({_literal(str(file))}, auto_detect=false, header=true, "
+        f"delim={_literal(delim)}, quote='\"', escape='\"', columns={spec}, strict_mode=true, "
+        f"compression={_literal('gzip' if compressed else 'none')}, store_rejects=true, "
+        f"rejects_table={_literal(rejects)}, rejects_scan={_literal(rejects + '_scan')})"
+    )
+    con = _connect()
+    try:
+        table = _cleaned(con.sql(query), columns)
+        bad = con.sql(
+            f"SELECT line, column_name, error_type, csv_line, error_message FROM {rejects} ORDER BY line"
+        ).fetchall()
+    finally:
+        con.close()
+    if bad:
+        raise _rejects_error(bad, columns, shown)
+    return table
+
+
+def _rejects_error(bad: list[tuple], columns: list[str], file: Path) -> UnreadableFileError:
+    problems = []
+    for line, col, kind, csv_line, message in bad[:_MAX_REPORTED]:
+        column = columns[int(col[1:])] if col and col.startswith("c") and col[1:].isdigit() else None
+        shown = (csv_line or "").rstrip("\r\n")
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            counts = re.findall(r"\d+", message or "")
+            found = f"expected {counts[0]} fields, found {counts[1]}" if len(counts) >= 2 else message
+            text = f"{found}: {shown!r}"
+            column = None
+        elif "unicode" in f"{kind} {message}".lower():
+            text = "is not valid UTF-8 text; pass encoding=... (for example cp1252)"
+        elif kind == "UNQUOTED VALUE":
+            text = f"a quote is opened but never closed: {shown!r}"
+        else:
+            text = f"{message}: {shown!r}"
+        problems.append(Problem(text, path=str(file), row=int(line), column=column))
+    more = f" (showing {_MAX_REPORTED})" if len(bad) > _MAX_REPORTED else ""
+    first = problems[0]
+    return UnreadableFileError(
+        f"{len(bad)} malformed row(s){more}; first at row {first.row}: {first.message}",
+        path=str(file),
+        row=first.row,
+        column=first.column,
+        problems=problems,
+    )
