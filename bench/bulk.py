@@ -39,8 +39,24 @@ COUNTRIES = ["US", "GB", "DE", "FR", "CA", "AU", "IN", "BR", "NL", "SE", "IR", "
 REGIONS = ["NA", "EMEA", "APAC", "LATAM"]
 STAGES = ["Seed", "Series A", "Series B", "Series C", "Growth", "Public", "Bootstrapped"]
 MODELS = ["B2B", "B2C", "B2B2C", "Marketplace"]
-TECH = ["Salesforce", "HubSpot", "Slack", "Snowflake", "dbt", "Segment", "Marketo", "Zendesk", "Stripe", "AWS",
-        "GCP", "Azure", "Intercom", "Gong", "Outreach", "Looker"]
+TECH = [
+    "Salesforce",
+    "HubSpot",
+    "Slack",
+    "Snowflake",
+    "dbt",
+    "Segment",
+    "Marketo",
+    "Zendesk",
+    "Stripe",
+    "AWS",
+    "GCP",
+    "Azure",
+    "Intercom",
+    "Gong",
+    "Outreach",
+    "Looker",
+]
 
 
 def spec_dict() -> dict[str, Any]:
@@ -74,8 +90,13 @@ def spec_dict() -> dict[str, Any]:
             ],
             "trigger": [
                 {"field": "last_funding_date", "op": "within_days", "value": 180, "points": 6},
-                {"field": "hiring_date", "op": "within_days", "value": 90, "points": 4,
-                 "also": [{"field": "open_roles", "op": "gte", "value": 5}]},
+                {
+                    "field": "hiring_date",
+                    "op": "within_days",
+                    "value": 90,
+                    "points": 4,
+                    "also": [{"field": "open_roles", "op": "gte", "value": 5}],
+                },
             ],
             "economic": [{"field": "it_budget", "op": "between", "value": [100_000, None], "points": 3}],
         },
@@ -105,17 +126,17 @@ def generate(rows: int) -> Path:
     for start in range(0, rows, chunk):
         n = min(chunk, rows - start)
 
-        def pick(values: list[str], p_null: float = 0.1) -> pa.Array:
+        def pick(values: list[str], p_null: float = 0.1, n: int = n) -> pa.Array:
             idx = rng.integers(0, len(values), n)
             return pa.array(np.asarray(values, dtype=object)[idx], pa.string(), mask=rng.random(n) < p_null)
 
-        def num(x: Any, p_null: float = 0.1) -> pa.Array:
+        def num(x: Any, p_null: float = 0.1, n: int = n) -> pa.Array:
             return pa.array(np.asarray(x, dtype=np.float64), pa.float64(), mask=rng.random(n) < p_null)
 
-        def flag() -> pa.Array:
+        def flag(n: int = n) -> pa.Array:
             return pa.array(rng.random(n) < 0.3, pa.bool_(), mask=rng.random(n) < 0.1)
 
-        def day(span: int) -> pa.Array:
+        def day(span: int, n: int = n) -> pa.Array:
             d = (AS_OF - dt.date(1970, 1, 1)).days - rng.integers(-10, span, n)
             return pa.array(d.astype(np.int32), pa.int32(), mask=rng.random(n) < 0.2).cast(pa.date32())
 
@@ -294,8 +315,10 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     src = generate(args.rows)
-    print(f"{args.rows:,} accounts, {src.stat().st_size / 1e6:.0f} MB Parquet ({time.perf_counter() - t0:.1f}s to"
-          " prepare); 20 criteria, 2 exclusions, 1 multi-valued field")
+    print(
+        f"{args.rows:,} accounts, {src.stat().st_size / 1e6:.0f} MB Parquet ({time.perf_counter() - t0:.1f}s to"
+        " prepare); 20 criteria, 2 exclusions, 1 multi-valued field"
+    )
     kinds = ["floor", "score", "explain"]
     kinds += [] if args.skip_pandas else ["pandas"]
     kinds += [] if args.skip_spark else ["spark"]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 from icpkit.score import score_table
 from icpkit.score.sql import compile_sql
@@ -87,9 +86,7 @@ def postgres_load(conn: Any, table: pa.Table) -> tuple[str, dict[str, str]]:
     if table.num_rows:
         marks = ", ".join(["%s"] * len(types))
         with conn.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {name} VALUES ({marks})", [tuple(r.values()) for r in table.to_pylist()]
-            )
+            cur.executemany(f"INSERT INTO {name} VALUES ({marks})", [tuple(r.values()) for r in table.to_pylist()])
     return name, types
 
 
@@ -116,5 +113,3 @@ def _spark(spec: ICPSpec, table: pa.Table, as_of: dt.date | None) -> list[dict[s
     from icpkit.score.spark import score_arrow
 
     return outputs_only(score_arrow(spec, table, as_of=as_of).to_pylist())
-
-

@@ -11,12 +11,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from engine_support import EngineRunner, load_strategies
 from hypothesis import HealthCheck, given, settings
 
 from icpkit.score import score_record
 from icpkit.spec import ICPSpec
-
-from engine_support import EngineRunner, load_strategies
 
 S = load_strategies()
 EXAMPLES = {"python": 200, "duckdb": 200, "postgres": 150, "spark": 12}

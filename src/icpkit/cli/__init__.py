@@ -38,7 +38,7 @@ def _root(
 
 def _register_commands() -> None:
     # Imported for their side effect of registering commands on ``app``.
-    from icpkit.cli import demo, export, inspect, size  # noqa: F401
+    from icpkit.cli import demo, export, inspect, score, size, sql  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

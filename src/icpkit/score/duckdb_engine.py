@@ -134,9 +134,13 @@ def _source_relation(
         con.execute(f"ATTACH {_sql_string(path)} AS _icp_db (READ_ONLY)")
         ident = ".".join('"' + p.replace('"', '""') + '"' for p in table_name.split("."))
         return f"SELECT * FROM _icp_db.{ident}"
+    from icpkit.errors import MissingColumnError
     from icpkit.ingest import load_table
 
-    loaded = load_table(source, "leads", preset=preset, mapping=mapping, encoding=encoding)
+    try:  # accounts first, so a CRM's record id maps to account_id; leads when there is no id at all
+        loaded = load_table(source, "accounts", preset=preset, mapping=mapping, encoding=encoding)
+    except MissingColumnError:
+        loaded = load_table(source, "leads", preset=preset, mapping=mapping, encoding=encoding)
     con.register("_icp_input", loaded.table)
     return "SELECT * FROM _icp_input"
 
@@ -193,11 +197,14 @@ def score_file(
     threads: int | None = None,
     row_group_size: int = ROW_GROUP_SIZE,
     progress: bool = True,
+    engine: str = "duckdb",
 ) -> ScoreSummary:
     """Score ``source`` into ``out`` (.parquet, .csv or .jsonl) with bounded memory; returns tier counts.
 
     ``source`` is a Parquet file or glob, a ``file.duckdb::table``, a CRM export (CSV, Excel, JSON; mapped with
-    ``preset`` / ``mapping`` through ingest) or an Arrow table. Rows keep the input's order.
+    ``preset`` / ``mapping`` through ingest) or an Arrow table. Rows keep the input's order. ``crm`` (hubspot,
+    salesforce, csv) writes the CRM import columns instead of the full table. ``engine="python"`` scores with the
+    reference Arrow engine in memory (small files) and uses DuckDB only to read and write.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -212,16 +219,21 @@ def score_file(
         with _engine_errors(str(source) if not isinstance(source, pa.Table) else "<table>"):
             relation = _source_relation(con, source, preset=preset, mapping=mapping, encoding=encoding)
             columns = describe(con, relation)
-            query = compile_expression(
-                spec,
-                dialect="duckdb",
-                table=duckdb_subquery(relation),
-                as_of=as_of,
-                explain=explain,
-                columns=columns,
-                select=select,
-            )
-            sql = render(query, "duckdb")
+            if engine == "python":
+                sql = _python_scored(
+                    con, spec, relation, columns, as_of=as_of, explain=explain or bool(crm), select=select
+                )
+            else:
+                query = compile_expression(
+                    spec,
+                    dialect="duckdb",
+                    table=duckdb_subquery(relation),
+                    as_of=as_of,
+                    explain=explain or bool(crm),
+                    columns=columns,
+                    select=select,
+                )
+                sql = render(query, "duckdb")
             if crm:
                 from icpkit.score.export import crm_select_sql
 
@@ -266,6 +278,30 @@ def score_file(
     )
 
 
+def _python_scored(
+    con: duckdb.DuckDBPyConnection,
+    spec: ICPSpec,
+    relation: str,
+    columns: Mapping[str, str],
+    *,
+    as_of: dt.date | None,
+    explain: bool,
+    select: str | Sequence[str],
+) -> str:
+    """Score the relation with the reference Arrow engine; returns SQL selecting the result in the same shape."""
+    from icpkit.score.vector import score_table
+
+    scored = score_table(spec, con.sql(relation).to_arrow_table(), as_of=as_of, explain=explain)
+    con.register("_icp_scored", scored)
+    outputs = output_columns(spec, explain=explain)
+    if isinstance(select, str) and select == "*":
+        keep = [c for c in columns if c not in outputs]
+    else:
+        keep = [select] if isinstance(select, str) else list(select)
+    names = [*keep, *outputs]
+    return "SELECT " + ", ".join('"' + c.replace('"', '""') + '"' for c in names) + " FROM _icp_scored"
+
+
 def _id_column(columns: Iterable[str]) -> str | None:
     names = list(columns)
     return next((c for c in ("account_id", "lead_id", "record_id", "id") if c in names), None)
@@ -279,9 +315,12 @@ def duckdb_subquery(relation_sql: str) -> Any:
 
 
 def _tier_counts(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> dict[str, int]:
-    reader = {"parquet": "read_parquet", "csv": "read_csv", "jsonl": "read_json"}[kind]
-    extra = ", header = true, all_varchar = true" if kind == "csv" else ""
-    rows = con.execute(f"SELECT tier, count(*) FROM {reader}({_sql_string(str(path))}{extra}) GROUP BY tier").fetchall()
+    reader = {"parquet": "read_parquet", "csv": "read_csv", "crm": "read_csv", "jsonl": "read_json"}[kind]
+    extra = ", header = true, all_varchar = true" if kind in ("csv", "crm") else ""
+    tier = "icp_tier" if kind == "crm" else "tier"
+    rows = con.execute(
+        f"SELECT {tier}, count(*) FROM {reader}({_sql_string(str(path))}{extra}) GROUP BY ALL"
+    ).fetchall()
     got = {str(t): int(n) for t, n in rows}
     return {name: got.get(name, 0) for name in TIER_NAMES}
 

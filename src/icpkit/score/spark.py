@@ -69,8 +69,15 @@ def _spark_errors(what: str) -> Iterator[None]:
         raise
     except Exception as exc:
         name = type(exc).__name__
-        if name in ("AnalysisException", "PySparkException", "Py4JJavaError", "SparkRuntimeException",
-                    "ArithmeticException", "NumberFormatException", "IllegalArgumentException"):
+        if name in (
+            "AnalysisException",
+            "PySparkException",
+            "Py4JJavaError",
+            "SparkRuntimeException",
+            "ArithmeticException",
+            "NumberFormatException",
+            "IllegalArgumentException",
+        ):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else name
             if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
                 raise InputError(f"cannot read: {first}", path=what) from exc
@@ -90,15 +97,12 @@ def score_dataframe(
     view = f"_icp_input_{next(_views)}"
     df.createOrReplaceTempView(view)
     columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    query = compile_sql(spec, dialect="spark", table=view, as_of=as_of, explain=explain, columns=columns,
-                        select=select)
+    query = compile_sql(spec, dialect="spark", table=view, as_of=as_of, explain=explain, columns=columns, select=select)
     with _spark_errors("<dataframe>"):
         return df.sparkSession.sql(query)
 
 
-def score_arrow(
-    spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True
-) -> pa.Table:
+def score_arrow(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True) -> pa.Table:
     """Score an Arrow table in the local session and bring the result back as Arrow (tests, small files)."""
     spark = get_session()
     with _spark_errors("<table>"):
