@@ -34,17 +34,17 @@ def deal_attributes(account_ids: pa.ChunkedArray | pa.Array, deals: pa.Table, as
     a = f"DATE '{as_of.isoformat()}'"
     has_closed = "closed_date" in cols
     has_outcome = "outcome" in cols
-    won = "lower(trim(outcome)) = 'won'" if has_outcome else "false"
+    won = "outcome = 'won'" if has_outcome else "false"  # canonical outcomes are won / lost / open
     closed = "closed_date" if has_closed else "NULL::DATE"
     select = ["count(*)::DOUBLE AS deal_count"]
     if has_closed and has_outcome:
         select.append(
-            "median(date_diff('day', created_date, closed_date)) FILTER (WHERE lower(trim(outcome)) IN "
+            "avg(date_diff('day', created_date, closed_date)) FILTER (WHERE outcome IN "
             f"('won', 'lost') AND closed_date IS NOT NULL AND closed_date <= {a})::DOUBLE AS days_to_close"
         )
-    if "sales_motion" in cols:
-        select.append("mode(sales_motion) AS sales_motion")
-    if "source" in cols:
+    if "sales_motion" in cols:  # the motion of the journey's last deal: for a customer, the deal that won
+        select.append("arg_max(sales_motion, created_date) AS sales_motion")
+    if "source" in cols:  # where the account first came from
         select.append("arg_min(source, created_date) AS source")
     keep = [c for c in ("account_id", "created_date", "closed_date", "outcome", "sales_motion", "source") if c in cols]
     con = duckdb.connect()
@@ -52,12 +52,11 @@ def deal_attributes(account_ids: pa.ChunkedArray | pa.Array, deals: pa.Table, as
     con.register("ids", pa.table({"account_id": account_ids, "__row": np.arange(len(account_ids), dtype=np.int64)}))
     sql = f"""
         WITH d AS (SELECT * FROM deals_in WHERE created_date <= {a}),
-        fw AS (SELECT account_id, min(CASE WHEN {won} AND {closed} <= {a} THEN coalesce({closed}, created_date) END)
-                      AS first_won
-               FROM d GROUP BY account_id),
-        j AS (SELECT d.* FROM d JOIN fw USING (account_id)
-              WHERE fw.first_won IS NULL OR d.created_date <= fw.first_won),
-        g AS (SELECT account_id, {", ".join(select)} FROM j GROUP BY account_id)
+        j AS (SELECT *, min(CASE WHEN {won} AND {closed} <= {a} THEN coalesce({closed}, created_date) END)
+                        OVER (PARTITION BY account_id) AS first_won
+              FROM d),
+        g AS (SELECT account_id, {", ".join(select)} FROM j
+              WHERE first_won IS NULL OR created_date <= first_won GROUP BY account_id)
         SELECT g.* EXCLUDE (account_id) FROM ids LEFT JOIN g USING (account_id) ORDER BY ids.__row
     """
     out = con.sql(sql).to_arrow_table()

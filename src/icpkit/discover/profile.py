@@ -153,8 +153,9 @@ def encode_field(col: pa.ChunkedArray | pa.Array, prof: FieldProfile, as_of: dt.
         codes, labels = _normalised_codes(items)
         keep = codes >= 0
         rows, codes = rows[keep], codes[keep].astype(np.int64)
-        if rows.size:
-            pair = np.unique(rows * (len(labels) + 1) + codes)  # one (row, item) pair per account and item
+        if rows.size:  # one (row, item) pair per account and item: sort, then drop repeats
+            pair = np.sort(rows * (len(labels) + 1) + codes)
+            pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]
             rows, codes = pair // (len(labels) + 1), pair % (len(labels) + 1)
         present = np.zeros(n, dtype=bool)
         present[rows] = True
