@@ -189,10 +189,12 @@ def profile_fields(
         col = table.column(name)
         coverage = 1.0 - col.null_count / n
         n_distinct = 0
-        if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
+        skip = name in IDENTIFIER_COLUMNS or name in OUTCOME_COLUMNS or name in exclude or _ID_NAME.search(name)
+        skip = skip or kinds.get(name) in (ColumnKind.ID, ColumnKind.TEXT)  # never candidates: do not count
+        if not skip and not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
             n_distinct = int(pc.count_distinct(col).as_py())
         kind = kinds.get(name) or infer_kind(name, col.type, n_distinct / max(n - col.null_count, 1), n_distinct)
-        if kind == ColumnKind.TEXT and n_distinct and n_distinct <= 50:
+        if kind == ColumnKind.TEXT and not skip and n_distinct and n_distinct <= 50:
             kind = ColumnKind.CATEGORICAL  # declared text but few values: a category after all
         layer = layer_for(name, kind, source)
         if name in IDENTIFIER_COLUMNS or kind == ColumnKind.ID:
