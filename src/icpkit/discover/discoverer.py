@@ -1,22 +1,27 @@
 """``Discoverer``: cohorts + account attributes -> evidence for every candidate -> criteria, exclusions, points.
 
-The search (which clauses to try) is kept apart from the statistics (``stats``) and from the counting
-(``candidates``). The steps:
+The search (which clauses to try, ``candidates``) is kept apart from the statistics (``stats``, pure functions on
+count tables). Every count is aggregated first (``bincount`` over codes, pre-bins, item pairs); statistics then
+run on tables of a few hundred rows, whatever the number of accounts. The steps:
 
-1. Profile and encode every usable attribute; derive behavioural attributes from deals.
-2. Exclusions first: for every value, item, flag and band of an account attribute, churn among matching customers
-   against baseline churn, and the win rate of matching closed accounts against the baseline win rate. A value is
-   an exclusion when churn is at least ``exclusion_churn_lift`` x baseline (or the win rate at most
-   ``exclusion_win_ratio`` x baseline), with ``min_support`` churned (lost) accounts and BH q <= ``fdr`` over all
-   exclusion tests.
-3. Positive criteria, among accounts that are not excluded: signal (high-value retained) against anti-signal
-   (churned, never closed, low-value retained) for every candidate; BH q over all of them. A candidate whose
-   matching customers churn above baseline (by more than ``overfit_margin``) is over-fit and never a positive.
-   The best candidate of each field is kept.
-4. Two-attribute conjunctions: all pairs of the strongest candidates at once from indicator-matrix products,
-   kept only when their interaction is significant (their own BH family) and their lift beats both parts.
-5. Points from a regularised logistic scorecard; at most ``max_per_layer`` criteria per layer.
-6. Tiers from the score distribution.
+1. Profile and encode every usable attribute; derive behavioural attributes from deals (layer ``behavioral``).
+2. Exclusions first: for every value, item, flag, bin and band of an account attribute, churn among matching
+   customers against baseline churn, and the win rate of matching closed accounts against the baseline. A value
+   is an exclusion when churn is at least ``exclusion_churn_lift`` x baseline (or the win rate at most
+   ``exclusion_win_ratio`` x baseline), with ``min_support`` churned (lost) accounts and q <= ``fdr``.
+3. Positive criteria, among accounts not excluded: signal (high-value retained) against anti-signal (churned,
+   never closed, low-value retained) for every candidate. Rates are taken over the accounts whose field is known
+   (missing is unknown, never a "no"). A candidate whose matching customers churn above baseline (by more than
+   ``overfit_margin``, p < ``overfit_alpha``) is over-fit and never a positive. Values significant on their own
+   are grouped (``in`` / ``contains_any``); the best candidate of each field is kept.
+4. Multiple testing at two levels (``stats.hierarchical_q``): each field is a family, fields are selected by Holm
+   at ``fdr``, candidates within selected fields by Benjamini–Hochberg at ``fdr * R / m``. Searched bands carry a
+   Bonferroni multiplier for the number of intervals examined.
+5. Two-attribute conjunctions: all pairs of the strongest candidates of selected fields at once, from the
+   indicator-matrix products X_sᵀX and XᵀX; kept when the log-odds interaction is significant (own BH family) and
+   the pair's lift beats both parts.
+6. Points from a regularised logistic scorecard (low-value retained weighted ``low_value_weight`` as negatives),
+   at most ``max_per_layer`` per layer; tiers from the score distribution.
 """
 
 from __future__ import annotations
