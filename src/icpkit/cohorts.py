@@ -117,6 +117,7 @@ def assign_cohorts(
 
     notes: list[str] = []
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the core never prints
     keep = [
         c
         for c in ("account_id", "arr", "customer_since", "churned", "churn_date", "expansion_arr")

@@ -48,6 +48,7 @@ def deal_attributes(account_ids: pa.ChunkedArray | pa.Array, deals: pa.Table, as
         select.append("arg_min(source, created_date) AS source")
     keep = [c for c in ("account_id", "created_date", "closed_date", "outcome", "sales_motion", "source") if c in cols]
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the core never prints
     con.register("deals_in", deals.select(keep))
     con.register("ids", pa.table({"account_id": account_ids, "__row": np.arange(len(account_ids), dtype=np.int64)}))
     sql = f"""

@@ -53,6 +53,7 @@ from icpkit.discover.stats import (
     interaction_test,
     lift_interval,
     simes_pvalue,
+    two_by_two_log_pvalue,
     two_by_two_pvalue,
 )
 from icpkit.discover.tiers import choose_tiers
@@ -76,6 +77,7 @@ class CandidateResult:
     status: str
     note: str = ""
     points: int = 0
+    log_p: float = 0.0  # natural log of p, for ranking where p itself underflows to 0 on large data
 
     def row(self) -> dict:
         c, e = self.candidate, self.evidence
@@ -359,6 +361,7 @@ class Discoverer:
         a, n1 = C[:, 0], C[:, :4].sum(1)
         search = np.array([c.search for c in cands], dtype=float)
         p = np.minimum(1.0, two_by_two_pvalue(a, n1, S, N) * search)
+        log_p = np.minimum(0.0, two_by_two_log_pvalue(a, n1, S, N) + np.log(search))
         selectable = np.array([c.selectable for c in cands], dtype=bool)
         q = self._field_q(cands, p, selectable)
         lift, lo, _ = lift_interval(a, n1, S, N)
@@ -389,7 +392,7 @@ class Discoverer:
                 note = f"customers matching churn {churn[i]:.0%} vs {base_churn[i]:.0%} baseline"
             else:
                 status, note = "significant", ""
-            out.append(CandidateResult(cand, ev, "signal", status, note))
+            out.append(CandidateResult(cand, ev, "signal", status, note, log_p=float(log_p[i])))
         return out
 
     def _field_q(self, cands: list[Candidate], p: np.ndarray, selectable: np.ndarray) -> np.ndarray:
@@ -434,8 +437,8 @@ class Discoverer:
             if r.status != "significant":
                 continue
             cur = best.get(r.candidate.field)
-            key = (r.evidence.p or 0.0, -r.evidence.support)
-            if cur is None or key < (cur.evidence.p or 0.0, -cur.evidence.support):
+            key = (r.log_p, -r.evidence.support)
+            if cur is None or key < (cur.log_p, -cur.evidence.support):
                 best[r.candidate.field] = r
         for r in best.values():
             r.status = "criterion"
@@ -519,7 +522,7 @@ class Discoverer:
             cmm, closed_m = c[0] + c[1] + c[2], c[0] + c[1] + c[2] + c[3]
             pc_ = float(two_by_two_pvalue(c[2], cmm, ch_b, cm_b)[0])
             pl_ = float(two_by_two_pvalue(cmm, closed_m, cm_b, cl_b)[0])
-            qs = [float(results[i].evidence.q or 1.0) for i in idx]
+            qs = [1.0 if results[i].evidence.q is None else float(results[i].evidence.q) for i in idx]
             ev = self._evidence(c, min(pc_, pl_), min(qs), base)
             churn_r = c[2] / cmm if cmm else 0.0
             win_r = cmm / closed_m if closed_m else 0.0
@@ -589,7 +592,7 @@ class Discoverer:
             if (
                 c.selectable
                 and c.source == "accounts"
-                and r.status != "overfit"
+                and r.status in ("criterion", "significant")
                 and e.support >= self.min_support
                 and (e.lift or 0) > 1
                 and getattr(self, "field_q_", {}).get(c.field, 1.0) <= self.fdr
@@ -597,8 +600,8 @@ class Discoverer:
                 by_field.setdefault(c.field, []).append(r)
         pool: list[CandidateResult] = []
         for rs in by_field.values():
-            pool += sorted(rs, key=lambda r: r.evidence.p or 1.0)[:2]
-        pool = sorted(pool, key=lambda r: r.evidence.p or 1.0)[: self.conjunction_pool]
+            pool += sorted(rs, key=lambda r: r.log_p)[:2]
+        pool = sorted(pool, key=lambda r: r.log_p)[: self.conjunction_pool]
         if len(pool) < 2:
             return []
         self._pool = [r.candidate for r in pool]

@@ -41,6 +41,7 @@ __all__ = [
     "lift_interval",
     "rate_ratio_test",
     "simes_pvalue",
+    "two_by_two_log_pvalue",
     "two_by_two_pvalue",
 ]
 
@@ -68,6 +69,18 @@ def two_by_two_pvalue(a: ArrayLike, n1: ArrayLike, s: ArrayLike, n: ArrayLike) -
         table = np.array([[a[i], b[i]], [c[i], d[i]]], dtype=np.int64)
         p[i] = sps.fisher_exact(table, alternative="two-sided").pvalue
     return np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
+
+
+def two_by_two_log_pvalue(a: ArrayLike, n1: ArrayLike, s: ArrayLike, n: ArrayLike) -> np.ndarray:
+    """Natural log of ``two_by_two_pvalue``, finite where the p-value itself underflows (large data)."""
+    a, n1, s, n = np.broadcast_arrays(_f(a), _f(n1), _f(s), _f(n))
+    p = two_by_two_pvalue(a, n1, s, n)
+    b, c = n1 - a, s - a
+    d = n - n1 - c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi = n * (a * d - b * c) ** 2 / (n1 * (n - n1) * s * (n - s))
+        logp = np.where(p > 1e-300, np.log(np.maximum(p, 1e-300)), sps.chi2.logsf(np.nan_to_num(chi), 1))
+    return logp
 
 
 def lift_interval(
