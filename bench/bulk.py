@@ -278,6 +278,9 @@ def run_spark(src: Path, out: Path) -> dict[str, Any]:
 
 
 def _child(kind: str, src: str, out: str) -> None:
+    if kind == "generate":
+        generate(int(src))
+        return
     t0 = time.perf_counter()
     extra = {
         "floor": lambda: run_floor(Path(src), Path(out)),
@@ -314,7 +317,9 @@ def main() -> None:
         _child(*args.child)
         return
     t0 = time.perf_counter()
-    src = generate(args.rows)
+    # generated in a child process: a forked child would otherwise start with this process's peak RSS
+    subprocess.run([sys.executable, __file__, "--child", "generate", str(args.rows), "-"], check=True)
+    src = DATA / f"accounts_{args.rows}.parquet"
     print(
         f"{args.rows:,} accounts, {src.stat().st_size / 1e6:.0f} MB Parquet ({time.perf_counter() - t0:.1f}s to"
         " prepare); 20 criteria, 2 exclusions, 1 multi-valued field"

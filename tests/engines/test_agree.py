@@ -72,3 +72,22 @@ def _fixed_spec() -> ICPSpec:
             "exclusions": [{"field": "industry", "op": "in", "value": ["Gambling"], "reason": "policy"}],
         }
     )
+
+
+@pytest.mark.parametrize("criteria", [1, 6, 7, 62, 70])
+def test_explanation_encodings_at_their_edges(engine: EngineRunner, criteria: int) -> None:
+    """DuckDB decodes explanations from bitmasks in chunks of 6 ids up to 62 ids, and builds lists beyond."""
+    spec = ICPSpec.model_validate(
+        {
+            "name": "wide",
+            "layers": {
+                "firmographic": [{"field": "employees", "op": "gte", "value": i, "points": 1} for i in range(criteria)]
+            },
+            "exclusions": [{"field": "industry", "op": "equals", "value": "Gambling", "reason": "policy"}],
+        }
+    )
+    table = pa.Table.from_pylist(
+        [{"industry": None, "employees": float(v)} for v in (0, 5, 6, 61, 69, 100)] + [{"industry": "x"}],
+        schema=_SCHEMA,
+    )
+    assert engine(spec, table) == _reference(spec, table)

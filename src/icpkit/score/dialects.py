@@ -56,7 +56,7 @@ class DialectRules:
 
 
 DIALECTS: dict[str, DialectRules] = {
-    "duckdb": DialectRules("duckdb", "list_contains", "list_filter", multi_form="VARCHAR[]", explain_form="VARCHAR[]"),
+    "duckdb": DialectRules("duckdb", "list_contains", "mask_lookup", multi_form="VARCHAR[]", explain_form="VARCHAR[]"),
     "postgres": DialectRules("postgres", "unnest", "array_remove", multi_form="text[]", explain_form="text[]"),
     "spark": DialectRules(
         "spark", "exists_lambda", "array_compact", multi_form="array<string>", explain_form="array<string>"

@@ -525,7 +525,7 @@ class _Compiler:
             parts.append(exp.paren(self.field(cl.field, cl.op).clause(cl.op, cl.value)))
         return _and(parts) if len(parts) > 1 else parts[0].this
 
-    def ids(self, pairs: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
+    def ids(self, pairs: Sequence[tuple[str, exp.Expression]], mask: exp.Expression | None = None) -> exp.Expression:
         """The ids whose condition holds, in order, in the dialect's explanation form."""
         how = self.rules.ids
         if how == "delimited":
@@ -536,6 +536,8 @@ class _Compiler:
             for p in pieces[1:]:
                 joined = exp.DPipe(this=joined, expression=p, safe=True)
             return exp.Trim(this=joined, expression=exp.Literal.string(";"), position="TRAILING")
+        if how == "mask_lookup" and 0 < len(pairs) <= _MAX_MASK_IDS:
+            return _mask_lookup(pairs, mask)
         items: list[exp.Expression] = [_case(cond, exp.Literal.string(i)) for i, cond in pairs]
         if not items:
             items = [exp.cast(exp.null(), exp.DataType.Type.TEXT)]
@@ -547,6 +549,19 @@ class _Compiler:
             return exp.Anonymous(this="ARRAY_REMOVE", expressions=[exp.Array(expressions=items), exp.null()])
         keep = exp.Not(this=exp.Is(this=exp.column("_icp_id"), expression=exp.null()))
         return exp.ArrayFilter(this=exp.Array(expressions=items), expression=_lambda(keep, "_icp_id"))
+
+    @staticmethod
+    def explanation_pairs(
+        crit: Sequence[tuple[str, str, Any, exp.Expression]], excl: Sequence[tuple[str, exp.Expression]]
+    ) -> dict[str, list[tuple[str, exp.Expression]]]:
+        """(id, condition) for each explanation column, in id order."""
+        unknown = [(cid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for cid, _, _, o in crit]
+        unknown += [(eid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for eid, o in excl]
+        return {
+            "matched": [(cid, o.copy()) for cid, _, _, o in crit],
+            "unknown": unknown,
+            "exclusions_hit": [(eid, o.copy()) for eid, o in excl],
+        }
 
     def build(self, table: str | exp.Expression, explain: bool, select: str | Sequence[str]) -> exp.Select:
         spec = self.spec
@@ -577,9 +592,15 @@ class _Compiler:
         max_points = sum(c.points for _, _, c, _ in crit)
         score: exp.Expression = exp.func("LEAST", raw, exp.convert(100)) if max_points > 100 else raw
         excluded = _or([_case(o.copy(), exp.true(), exp.false()) for _, o in excl]) if excl else None
+        masks: dict[str, exp.Expression] = {}
         if self.staged:
             # stage 3: the score and the exclusion flag once, read by tier and route
             extra = [exp.alias_(score, "_icp_score", quoted=True)]
+            if explain and self.rules.ids == "mask_lookup":
+                for name, pairs in self.explanation_pairs(crit, excl).items():
+                    if 0 < len(pairs) <= _MAX_MASK_IDS:
+                        extra.append(exp.alias_(_mask(pairs), f"_icp_{name}", quoted=True))
+                        masks[name] = exp.column(f"_icp_{name}", quoted=True)
             if excluded is not None:
                 extra.append(exp.alias_(excluded, "_icp_x", quoted=True))
                 excluded = exp.column("_icp_x", quoted=True)
@@ -608,12 +629,8 @@ class _Compiler:
             ratio = exp.Div(this=_double(got), expression=exp.convert(float(total)))
             outputs.append(exp.alias_(ratio, self.identifier(f"layer_{layer}")))
         if explain:
-            outputs.append(exp.alias_(self.ids([(cid, o.copy()) for cid, _, _, o in crit]), self.identifier("matched")))
-            unknown = [(cid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for cid, _, _, o in crit]
-            unknown += [(eid, exp.Is(this=exp.paren(o.copy()), expression=exp.null())) for eid, o in excl]
-            outputs.append(exp.alias_(self.ids(unknown), self.identifier("unknown")))
-            hits = self.ids([(eid, o.copy()) for eid, o in excl])
-            outputs.append(exp.alias_(hits, self.identifier("exclusions_hit")))
+            for name, pairs in self.explanation_pairs(crit, excl).items():
+                outputs.append(exp.alias_(self.ids(pairs, masks.get(name)), self.identifier(name)))
 
         replaced = {*output_columns(spec, explain=True), *(f"layer_{layer}" for layer in LAYERS)}
         if isinstance(select, str) and select == "*":
@@ -625,6 +642,57 @@ class _Compiler:
             names = [select] if isinstance(select, str) else list(select)
             keep = [self.column(c) for c in names]
         return exp.select(*keep, *outputs).from_(source)
+
+
+_MAX_MASK_IDS = 62
+_CHUNK = 6
+
+
+def _mask(pairs: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
+    """One BIGINT with bit ``i`` set where the ``i``-th condition holds."""
+    mask: exp.Expression | None = None
+    for bit, (_, cond) in enumerate(pairs):
+        term = _case(cond, exp.cast(exp.convert(1 << bit), exp.DataType.Type.BIGINT), exp.convert(0))
+        mask = term if mask is None else exp.Add(this=mask, expression=term)
+    assert mask is not None
+    return mask
+
+
+def _mask_lookup(pairs: Sequence[tuple[str, exp.Expression]], mask: exp.Expression | None = None) -> exp.Expression:
+    """The ids as a bitmask decoded through constant tables of 2**6 id lists per 6 bits (DuckDB).
+
+    Measured on 10M rows x 22 ids: building a list of 22 CASEs and filtering out the NULLs costs ~3x the scoring
+    itself; one integer and a few constant-list lookups per row cost a fraction of that.
+    """
+    mask = mask if mask is not None else _mask(pairs)
+    ids = [i for i, _ in pairs]
+    parts = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        table = exp.Array(
+            expressions=[
+                exp.cast(
+                    exp.Array(expressions=[exp.Literal.string(i) for b, i in enumerate(chunk) if n >> b & 1]),
+                    "VARCHAR[]",
+                    dialect="duckdb",
+                )
+                for n in range(1 << len(chunk))
+            ]
+        )
+        index = exp.Add(
+            this=exp.paren(
+                exp.BitwiseAnd(
+                    this=exp.paren(exp.BitwiseRightShift(this=exp.paren(mask.copy()), expression=exp.convert(start))),
+                    expression=exp.convert((1 << len(chunk)) - 1),
+                )
+            ),
+            expression=exp.convert(1),
+        )
+        parts.append(exp.Anonymous(this="LIST_EXTRACT", expressions=[table, index]))
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.Anonymous(this="LIST_CONCAT", expressions=[out, p])
+    return out
 
 
 _RESERVED = frozenset(
