@@ -1,9 +1,10 @@
 """Per-record scoring in plain Python, for a form fill or a router that scores one lead at a time.
 
-The spec is compiled once into a tuple of small closures with their spec values normalised (lower-cased frozensets,
-float bounds, date ordinals). Each closure has a fast path for the value types ingest produces (str, int, float,
-bool, date, list of str) and falls back to the reference :func:`icpkit.score.semantics.evaluate` for anything else
-(numeric strings, yes/no strings, mixed lists, numpy scalars), so the two cannot disagree.
+The spec is compiled once into one generated function. Each clause also gets a small closure with its spec values
+normalised (lower-cased frozensets, float bounds, dates); the generated code writes the closure's fast path out in
+place for the value types ingest produces (str, int, float, bool, date, list of str) and calls the closure for
+anything else (numeric strings, yes/no strings, mixed lists, numpy scalars), whose fallback is the reference
+:func:`icpkit.score.semantics.evaluate`, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _fallback(op: Op, value: Any, as_of: dt.date | None) -> Test:
 
 
 def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
+    """The clause as a closure; ``fast`` on it describes the fast path the generated code writes out in place."""
     op, value = cl.op, cl.value
     slow = _fallback(op, value, as_of)
 
@@ -61,7 +63,7 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                     return negate  # a number never equals text
                 return slow(v)
 
-            text_set.inline = ("text", texts, negate)  # type: ignore[attr-defined]
+            text_set.fast = ("text", texts, negate)  # type: ignore[attr-defined]
             return text_set
         if len(nums) == len(items):
 
@@ -72,20 +74,21 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                     return (v not in nums) if negate else (v in nums)
                 return None if v is None else slow(v)
 
+            num_set.fast = ("number", nums, negate)  # type: ignore[attr-defined]
             return num_set
         return slow
 
     if op in (Op.BETWEEN, Op.GTE, Op.LTE):
         lo, hi = value if op == Op.BETWEEN else (value, None) if op == Op.GTE else (None, value)
-        lo = float("-inf") if lo is None else lo
-        hi = float("inf") if hi is None else hi
+        low = float("-inf") if lo is None else lo
+        high = float("inf") if hi is None else hi
 
         def num_range(v: Any) -> Outcome:
             if type(v) in _NUM:
-                return lo <= v <= hi if v == v else None
+                return low <= v <= high if v == v else None
             return None if v is None else slow(v)
 
-        num_range.inline = ("range", lo, hi)  # type: ignore[attr-defined]
+        num_range.fast = ("range", lo, hi)  # type: ignore[attr-defined]
         return num_range
 
     if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE):
@@ -107,7 +110,7 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                 return decide(have)
             return None if have is None else slow(v)
 
-        contains.takes_item_set = decide  # type: ignore[attr-defined]
+        contains.fast = ("items", op, wanted)  # type: ignore[attr-defined]
         return contains
 
     if op in (Op.IS_TRUE, Op.IS_FALSE):
@@ -118,7 +121,7 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                 return v is want
             return None if v is None else slow(v)
 
-        flag.inline = ("flag", want)  # type: ignore[attr-defined]
+        flag.fast = ("flag", want)  # type: ignore[attr-defined]
         return flag
 
     if op == Op.EXISTS:
@@ -132,6 +135,7 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                 return v == v
             return slow(v)
 
+        exists.fast = ("exists",)  # type: ignore[attr-defined]
         return exists
 
     if op == Op.WITHIN_DAYS:
@@ -145,6 +149,8 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
                 return first <= v.toordinal() <= last
             return None if v is None else slow(v)
 
+        # no date is older than date.min: clamping the first day keeps the comparison on date objects
+        recent.fast = ("date", dt.date.fromordinal(max(first, 1)), as_of)  # type: ignore[attr-defined]
         return recent
 
     return slow
@@ -174,40 +180,171 @@ def _item_set(v: Any) -> set[str] | _Raw | None:
     return None if v is None else _Raw(v)
 
 
-def _conjunction(fields: tuple[str, ...], tests: tuple[Test, ...]) -> Callable[[Callable[[str], Any]], Outcome]:
-    pairs = tuple(zip(fields, tests, strict=True))
-
-    def all_of(get: Callable[[str], Any]) -> Outcome:
-        unknown = False
-        for f, t in pairs:
-            o = t(get(f))
-            if o is False:
-                return False
-            if o is None:
-                unknown = True
-        return None if unknown else True
-
-    return all_of
+_LAYER_SCORES = ScoreResult.__dict__["layer_scores"]  # the slot itself, under the property below
 
 
-def _on_item_set(test: Test) -> Callable[[Any, Any], Outcome]:
-    """The same test, fed the record's already normalised item set (the raw value only for the slow path)."""
-    decide = test.takes_item_set  # type: ignore[attr-defined]
+class _Result(ScoreResult):
+    """A ``ScoreResult`` built without ``__init__``, whose layer scores are divided out only when first read.
 
-    def on_items(have: Any, raw: Any) -> Outcome:
-        if type(have) is set:
-            return decide(have)
-        return None if have is None else test(raw)
+    The generated function fills the slots directly and keeps the per-layer matched points in ``_lazy``
+    ((layer names, layer totals), points of each layer...): most callers read the score and tier only. Equal to any
+    ``ScoreResult`` with the same fields.
+    """
 
-    return on_items
+    __slots__ = ("_lazy",)
+
+    @property  # type: ignore[override]
+    def layer_scores(self) -> dict[str, float]:
+        try:
+            return _LAYER_SCORES.__get__(self)
+        except AttributeError:
+            (names, totals), *got = self._lazy
+            scores = {name: g / total for name, total, g in zip(names, totals, got, strict=True)}
+            _LAYER_SCORES.__set__(self, scores)
+            return scores
+
+    @layer_scores.setter
+    def layer_scores(self, value: dict[str, float]) -> None:
+        _LAYER_SCORES.__set__(self, value)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.score, self.tier, self.route, self.layer_scores, self.matched, self.unknown, self.exclusions_hit)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScoreResult):
+            return NotImplemented
+        return self._fields() == _Result._fields(other)  # type: ignore[arg-type]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return [f"    {line}" for line in lines]
+
+
+class _Writer:
+    """Writes the scoring function's source; spec values become factory arguments (constants), never text."""
+
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {"Result": _Result, "new": object.__new__, "item_set": _item_set, "WS": _WS}
+        self.item_vars: dict[str, tuple[str, str]] = {}
+        self._counts: dict[str, int] = {}
+
+    def const(self, prefix: str, value: Any) -> str:
+        n = self._counts[prefix] = self._counts.get(prefix, -1) + 1
+        name = f"{prefix}{n}"
+        self.consts[name] = value
+        return name
+
+    def outcome(self, call: str, yes: list[str], unk: list[str]) -> list[str]:
+        """Branch on a called test's outcome."""
+        return [f"o = {call}", "if o is True:", *_indent(yes), "elif o is None:", *_indent(unk)]
+
+    def clause(self, field: str, test: Test, yes: list[str], unk: list[str], *, top: bool) -> list[str]:
+        """Code running ``yes`` when the clause matches and ``unk`` when it is unknown (nothing on a no).
+
+        ``top``: the code runs unconditionally, so a list field's item set can be read once and reused.
+        """
+        how = getattr(test, "fast", None)
+        fn = self.const("T", test)
+        if how is not None and how[0] == "items":
+            if top and field in self.item_vars:
+                raw, have = self.item_vars[field]
+                lines = []
+            else:
+                raw, have = (f"r{len(self.item_vars)}", f"h{len(self.item_vars)}") if top else ("v", "h")
+                lines = [f"{raw} = get({self.const('F', field)})", f"{have} = item_set({raw})"]
+                if top:
+                    self.item_vars[field] = (raw, have)
+            _, op, wanted = how
+            w = self.const("W", wanted)
+            check = {
+                Op.CONTAINS_ANY: f"not {w}.isdisjoint({have})",
+                Op.CONTAINS_ALL: f"{w}.issubset({have})",
+                Op.CONTAINS_NONE: f"{w}.isdisjoint({have})",
+            }[op]
+            return [
+                *lines,
+                f"if type({have}) is set:",
+                f"    if {check}:",
+                *_indent(_indent(yes)),
+                f"elif {have} is None:",
+                *_indent(unk),
+                "else:",
+                *_indent(self.outcome(f"{fn}({raw})", yes, unk)),
+            ]
+        head = [f"v = get({self.const('F', field)})"]
+        if how is None:
+            return [*head, *self.outcome(f"{fn}(v)", yes, unk)]
+        slow = ["else:", *_indent(self.outcome(f"{fn}(v)", yes, unk))]
+        missing = ["elif v is None:", *_indent(unk)]
+        kind = how[0]
+        if kind == "text":
+            _, texts, negate = how
+            s = self.const("S", texts)
+            if not negate and "" not in texts:
+                decide = [f"if s in {s}:", *_indent(yes), "elif not s:", *_indent(unk)]
+            else:
+                decide = ["if s:", f"    if s {'not in' if negate else 'in'} {s}:", *_indent(_indent(yes))]
+                decide += ["else:", *_indent(unk)]
+            body = ["if type(v) is str:", "    s = v.strip(WS).lower()", *_indent(decide)]
+            return [*head, *body, *missing, *slow]
+        if kind == "number":
+            _, nums, negate = how
+            n = self.const("S", nums)
+            decide = ["if v == v:", f"    if v {'not in' if negate else 'in'} {n}:", *_indent(_indent(yes))]
+            decide += ["else:", *_indent(unk)]
+            return [*head, "if type(v) is float or type(v) is int:", *_indent(decide), *missing, *slow]
+        if kind == "range":
+            _, lo, hi = how
+            parts = [
+                self.const("N", lo) if lo is not None else None,
+                "v",
+                self.const("N", hi) if hi is not None else None,
+            ]
+            check = " <= ".join(p for p in parts if p is not None)
+            decide = [f"if {check}:", *_indent(yes), "elif v != v:", *_indent(unk)]
+            return [*head, "if type(v) is float or type(v) is int:", *_indent(decide), *missing, *slow]
+        if kind == "flag":
+            want = bool(how[1])
+            flag = [f"if v is {want}:", *_indent(yes), "elif v is None:", *_indent(unk)]
+            return [*head, *flag, f"elif v is not {not want}:", *_indent(self.outcome(f"{fn}(v)", yes, unk))]
+        if kind == "exists":
+            return [
+                *head,
+                "if v is None:",
+                "    pass",
+                "elif type(v) is str:",
+                "    if v.strip(WS):",
+                *_indent(_indent(yes)),
+                "elif type(v) is float or type(v) is int:",
+                "    if v == v:",
+                *_indent(_indent(yes)),
+                *slow,
+            ]
+        if kind == "date":
+            _, first, last = how
+            check = f"{self.const('D', first)} <= v <= {self.const('D', last)}"
+            date = self.const("DATE", dt.date)
+            return [*head, f"if type(v) is {date}:", f"    if {check}:", *_indent(_indent(yes)), *missing, *slow]
+        raise AssertionError(f"no fast path written for {kind!r}")  # pragma: no cover
+
+    def conjunction(self, fields: list[str], tests: list[Test], yes: list[str], unk: list[str]) -> list[str]:
+        """Kleene AND, stopping at the first no: ``c`` holds the outcome so far, ``d`` the next clause's."""
+        lines = ["c = False", *self.clause(fields[0], tests[0], ["c = True"], ["c = None"], top=False)]
+        for field, test in zip(fields[1:], tests[1:], strict=True):
+            step = ["d = False", *self.clause(field, test, ["d = True"], ["d = None"], top=False)]
+            lines += ["if c is not False:", *_indent([*step, "if d is not True:", "    c = d"])]
+        return [*lines, "if c is True:", *_indent(yes), "elif c is None:", *_indent(unk)]
 
 
 class Scorer:
     """A spec compiled for scoring one record at a time: ``scorer(record) -> ScoreResult``.
 
-    The spec becomes one generated straight-line function (no loop, no per-criterion tuple unpacking), which is
-    what brings a 20-criterion spec to a few microseconds. Only the code's *shape* is generated: every spec value,
-    field name, id and route reaches it as a bound constant, never as source text, so nothing in a spec is evaluated.
+    The spec becomes one generated straight-line function (no loop, no per-criterion call for the common value
+    types), which is what brings a 20-criterion spec to a few microseconds. Only the code's *shape* is generated:
+    every spec value, field name, id and route reaches it as a bound constant (an argument of the factory that
+    builds it), never as source text, so nothing in a spec is evaluated.
     """
 
     __slots__ = ("_score", "as_of", "source", "spec")
@@ -224,100 +361,77 @@ class Scorer:
             raise SpecError(exc.message, field=cid) from None
 
     def _generate(self) -> tuple[str, Callable[[Mapping[str, Any]], ScoreResult]]:
-        spec = self.spec
-        ns: dict[str, Any] = {"ScoreResult": ScoreResult, "item_set": _item_set, "WS": _WS}
-
-        def const(prefix: str, value: Any) -> str:
-            name = f"{prefix}{sum(1 for k in ns if k.startswith(prefix))}"
-            ns[name] = value
-            return name
-
+        spec, w = self.spec, _Writer()
         totals = layer_totals(spec)
         layer_var = {layer: f"g{i}" for i, layer in enumerate(totals)}
-        body = ["get = record.get", "matched = []", "unknown = []", "points = 0"]
+        body = ["get = record.get", "matched = []", "unknown = []"]
         body += [f"{v} = 0" for v in layer_var.values()]
-        item_vars: dict[str, tuple[str, str]] = {}
-
-        def outcome_lines(o: str | list[str], on_yes: list[str], id_name: str) -> list[str]:
-            lines = [f"o = {o}"] if isinstance(o, str) else o
-            lines = [*lines, "if o is True:", *(f"    {x}" for x in on_yes)]
-            return [*lines, "elif o is None:", f"    unknown.append({id_name})"]
-
-        def inline(test: Test, field: str) -> str | list[str]:
-            """The fast path of the commonest tests written out in place (the closure keeps the rest)."""
-            fn, how = const("T", test), getattr(test, "inline", None)
-            head = f"v = get({const('F', field)})"
-            if how is None:
-                return f"{fn}(get({const('F', field)}))"
-            if how[0] == "range":
-                lo, hi = const("N", how[1]), const("N", how[2])
-                check = f"(({lo} <= v <= {hi}) if v == v else None)"
-                return [head, f"o = {check} if (type(v) is float or type(v) is int) else {fn}(v)"]
-            if how[0] == "text":
-                test_in = f"s {'not in' if how[2] else 'in'} {const('S', how[1])}"
-                return [
-                    head,
-                    "if type(v) is str:",
-                    "    s = v.strip(WS).lower()",
-                    f"    o = ({test_in}) if s else None",
-                    "else:",
-                    f"    o = {fn}(v)",
-                ]
-            return [head, f"o = (v is {bool(how[1])}) if type(v) is bool else {fn}(v)"]
-
+        loose = False  # points of criteria in layers without a layer score
         for cid, layer, c in criterion_ids(spec):
+            id_name = w.const("I", cid)
+            yes = [f"matched.append({id_name})"]
+            if c.points:
+                yes.append(f"{layer_var.get(layer, 'px')} += {int(c.points)}")
+                loose = loose or layer not in layer_var
+            unk = [f"unknown.append({id_name})"]
             clauses = c.clauses()
             tests = [self._compile(cl, cid) for cl in clauses]
             if len(clauses) > 1:
-                fn = const("C", _conjunction(tuple(cl.field for cl in clauses), tuple(tests)))
-                call = f"{fn}(get)"
-            elif hasattr(tests[0], "takes_item_set"):  # list fields are normalised once per record
-                if c.field not in item_vars:
-                    raw, have = f"r{len(item_vars)}", f"h{len(item_vars)}"
-                    body += [f"{raw} = get({const('F', c.field)})", f"{have} = item_set({raw})"]
-                    item_vars[c.field] = (raw, have)
-                raw, have = item_vars[c.field]
-                call = f"{const('T', _on_item_set(tests[0]))}({have}, {raw})"
+                body += w.conjunction([cl.field for cl in clauses], tests, yes, unk)
             else:
-                call = inline(tests[0], c.field)
-            id_name = const("I", cid)
-            on_yes = [f"matched.append({id_name})"]
-            if c.points:
-                on_yes.append(f"points += {int(c.points)}")
-                if layer in layer_var:
-                    on_yes.append(f"{layer_var[layer]} += {int(c.points)}")
-            body += outcome_lines(call, on_yes, id_name)
+                body += w.clause(c.field, tests[0], yes, unk, top=True)
+        if loose:
+            body.insert(3, "px = 0")
         body.append("hit = []")
         for eid, e in exclusion_ids(spec):
-            id_name = const("I", eid)
-            call = inline(self._compile(e, eid), e.field)
-            body += outcome_lines(call, [f"hit.append({id_name})"], id_name)
+            id_name = w.const("I", eid)
+            body += w.clause(
+                e.field, self._compile(e, eid), [f"hit.append({id_name})"], [f"unknown.append({id_name})"], top=True
+            )
+        sums = [*layer_var.values(), *(["px"] if loose else [])]
         t = spec.tiers
+        routes = {name: w.const("R", getattr(spec.routing, name)) for name in TIER_NAMES}
         body += [
+            f"points = {' + '.join(sums) or '0'}",
             "score = 0 if points < 0 else 100 if points > 100 else points",
             "if hit:",
-            "    tier = 'excluded'",
+            f"    tier, route = 'excluded', {routes['excluded']}",
             f"elif score >= {int(t.tier1)}:",
-            "    tier = 'tier1'",
+            f"    tier, route = 'tier1', {routes['tier1']}",
             f"elif score >= {int(t.tier2)}:",
-            "    tier = 'tier2'",
+            f"    tier, route = 'tier2', {routes['tier2']}",
             f"elif score >= {int(t.tier3)}:",
-            "    tier = 'tier3'",
+            f"    tier, route = 'tier3', {routes['tier3']}",
             "else:",
-            "    tier = 'none'",
+            f"    tier, route = 'none', {routes['none']}",
         ]
-        layers = ", ".join(f"{const('L', layer)}: {layer_var[layer]} / {int(total)}" for layer, total in totals.items())
-        routes = const("ROUTES", {name: getattr(spec.routing, name) for name in TIER_NAMES})
-        body.append(f"return ScoreResult(score, tier, {routes}[tier], {{{layers}}}, matched, unknown, hit)")
-        source = "def score(record):\n" + "".join(f"    {line}\n" for line in body)
+        layout = w.const("LAYOUT", (tuple(totals), tuple(int(total) for total in totals.values())))
+        body += [
+            "r = new(Result)",
+            "r.score = score",
+            "r.tier = tier",
+            "r.route = route",
+            "r.matched = matched",
+            "r.unknown = unknown",
+            "r.exclusions_hit = hit",
+            f"r._lazy = ({', '.join([layout, *layer_var.values()])},)",
+            "return r",
+        ]
+        names = list(w.consts)
+        source = (
+            f"def make({', '.join(names)}):\n"
+            "    def score(record):\n" + "".join(f"        {line}\n" for line in body) + "    return score\n"
+        )
+        ns: dict[str, Any] = {}
         exec(compile(source, "<icpkit scorer>", "exec"), ns)
-        return source, ns["score"]
+        return source, ns["make"](**w.consts)
 
     def __call__(self, record: Mapping[str, Any]) -> ScoreResult:
         return self._score(record)
 
     def many(self, records: Iterable[Mapping[str, Any]]) -> list[ScoreResult]:
-        return [self(r) for r in records]
+        score = self._score
+        return [score(r) for r in records]
 
     def reasons(self, result: ScoreResult) -> list[str]:
         """The reasons of the exclusions a result hit, for the explanation shown to a person."""
