@@ -37,8 +37,13 @@ def _root(
 
 
 def _register_commands() -> None:
-    # Imported for their side effect of registering commands on ``app``.
-    from icpkit.cli import demo, export, inspect, score, size, sql  # noqa: F401
+    """Import every command module of this package; each registers its commands on ``app`` when imported."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICPKIT_DEBUG") == "1"
     try:
-        app(args=args, standalone_mode=False)
+        rv = app(args=args, standalone_mode=False)
     except IcpkitError as exc:
         if debug:
             raise
@@ -65,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

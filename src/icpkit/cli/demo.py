@@ -1,11 +1,106 @@
-"""``icpkit demo``: the whole flow on the sample data shipped in the package."""
+"""``icpkit demo``: the whole flow on the sample CRM export shipped in the package.
+
+The sample is a synthetic HubSpot-style export with a planted ICP (see ``scripts/make_sample.py``): companies and
+deals, inbound leads to score, and a company universe to size. The demo runs the same Python API as the commands:
+ingest → build → score the leads → size the universe, and writes everything to one output folder.
+"""
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
 from icpkit.cli import app, console
+from icpkit.cli._progress import progress_bar
+from icpkit.cli.build import _print_summary, build_summary
+from icpkit.csvsafe import write_csv, write_text
+from icpkit.discover import ICPBuilder
+from icpkit.ingest import load_dataset, load_table
+from icpkit.score import score_table
+
+__all__ = ["demo", "sample_path"]
+
+
+def sample_path(name: str) -> Path:
+    """Path of one file of the bundled sample (companies.csv.gz, deals.csv.gz, leads.parquet, universe.parquet)."""
+    return Path(str(resources.files("icpkit") / "data" / "sample" / name))
+
+
+def _rule(title: str) -> None:
+    console.rule(f"[bold]{title}", align="left")
 
 
 @app.command()
-def demo() -> None:
-    """Run icpkit end to end on the bundled sample CRM export."""
-    console.print("icpkit demo: sample data not bundled yet")
+def demo(
+    out: Path = typer.Option(Path("icpkit-demo"), "--out", "-o", help="Folder for the spec, scores and lists."),
+) -> None:
+    """Run icpkit end to end on the bundled sample CRM export (HubSpot-style companies and deals)."""
+    companies, deals = sample_path("companies.csv.gz"), sample_path("deals.csv.gz")
+
+    _rule("1. Ingest")
+    loaded = load_dataset(companies, deals)
+    report = loaded.report
+    console.print(f"preset: {escape(report.preset.name)} — {escape(report.preset.reason)}", highlight=False)
+    tables = Table(show_header=True)
+    for col in ("table", "file", "rows", "columns", "outcomes"):
+        tables.add_column(col)
+    for t in report.tables.values():
+        outcome = ", ".join(f"{k} {v:,}" for k, v in (t.outcomes or {}).items())
+        if t.churned is not None:
+            outcome = ", ".join(x for x in (outcome, f"churned {t.churned:,}") if x)
+        tables.add_row(t.table, Path(t.source).name, f"{t.rows:,}", str(len(t.columns)), outcome)
+    console.print(tables)
+    kinds = loaded.dataset.kinds.get("accounts", {})
+    console.print(
+        "account attributes: " + ", ".join(f"{c} ({k})" for c, k in kinds.items()), highlight=False, soft_wrap=True
+    )
+
+    _rule("2. Build the ICP")
+    with progress_bar() as tell:
+        result = ICPBuilder(name="sample-icp", progress=tell).fit(loaded.dataset)
+    spec_path = write_text(result.spec.to_yaml(), out / "icp.yaml")
+    write_csv(result.candidates, out / "evidence.csv")
+    _print_summary(result, build_summary(result, out=spec_path))
+    console.print(f"spec → {spec_path}", highlight=False, soft_wrap=True)
+
+    _rule("3. Score inbound leads")
+    leads = load_table(sample_path("leads.parquet"), "leads").table
+    scored = score_table(result.spec, leads, as_of=result.spec.as_of)
+    counts: dict[str, int] = {}
+    for tier in scored.column("tier").to_pylist():
+        counts[tier] = counts.get(tier, 0) + 1
+    scored_path = write_csv(scored, out / "scored_leads.csv")
+    order = ("tier1", "tier2", "tier3", "none", "excluded")
+    console.print(
+        f"{leads.num_rows:,} leads: " + ", ".join(f"{t} {counts.get(t, 0):,}" for t in order), highlight=False
+    )
+    fit = counts.get("tier1", 0) + counts.get("tier2", 0)
+    console.print(f"tiers 1–2 (routed to sales): {fit / max(leads.num_rows, 1):.0%} of inbound", highlight=False)
+    console.print(f"scores → {scored_path}", highlight=False, soft_wrap=True)
+    _size(result, loaded, out)
+
+
+def _size(result, loaded, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from icpkit.size import size_universe
+
+    _rule("4. Size the market")
+    universe = load_table(sample_path("universe.parquet"), "universe").table
+    sizing = size_universe(result.spec, universe, accounts=loaded.dataset.accounts, deals=loaded.dataset.deals)
+    steps = Table(show_header=True)
+    steps.add_column("step")
+    steps.add_column("companies", justify="right")
+    steps.add_column("of previous", justify="right")
+    for step in sizing.report.steps:
+        share = f"{step.share:.0%}" if step.share is not None else ""
+        steps.add_row(escape(step.label), f"{step.count:,}", share)
+    console.print(steps)
+    health = sizing.report.health
+    console.print(f"{escape(health.message)}", highlight=False)
+    for line in health.suggestions:
+        console.print(f"  · {escape(line)}", highlight=False)
+    targets = write_csv(sizing.targets, out / "target_accounts.csv")
+    console.print(f"target list → {targets}", highlight=False, soft_wrap=True)

@@ -1,0 +1,207 @@
+"""``icpkit build``: CRM history in, an evidence-based ICP spec out.
+
+Thin: reads the files with ``load_dataset`` (exactly as ``inspect`` does), calls ``ICPBuilder``, writes the spec
+atomically and prints what was found. When nothing survives the evidence rules it says so and writes nothing,
+rather than inventing criteria (exit code 1: the check "is there an ICP signal" failed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from icpkit.cli import app, console
+from icpkit.cli._progress import progress_bar
+from icpkit.discover import BuildResult, ICPBuilder
+from icpkit.errors import InputError
+from icpkit.ingest import load_dataset
+from icpkit.score.semantics import criterion_ids, exclusion_ids
+from icpkit.words import clause_text, criterion_text, icp_sentence
+
+__all__ = ["build", "build_summary", "parse_date_option"]
+
+
+def parse_date_option(value: str | None, option: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` option, or a clear usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} must be a date (YYYY-MM-DD), got '{value}'") from None
+
+
+def _fmt_lift(ev: Any) -> str:
+    if ev is None or ev.lift is None:
+        return ""
+    if ev.lift_low is not None and ev.lift_high is not None:
+        return f"{ev.lift:.2f}× ({ev.lift_low:.2f}–{ev.lift_high:.2f})"
+    return f"{ev.lift:.2f}×"
+
+
+def _fmt_q(q: float | None) -> str:
+    if q is None:
+        return ""
+    return "<0.001" if q < 0.001 else f"{q:.3f}"
+
+
+def build_summary(result: BuildResult, *, out: Path | None = None) -> dict[str, Any]:
+    """The JSON summary of a build: the same figures the terminal shows."""
+    spec = result.spec
+    ids = criterion_ids(spec)
+    criteria = []
+    for cid, (layer, c) in zip(ids, spec.criteria(), strict=True):
+        criteria.append(
+            {
+                "id": cid,
+                "layer": layer,
+                "text": criterion_text(c),
+                "points": c.points,
+                "evidence": c.evidence.model_dump(exclude_none=True) if c.evidence else None,
+            }
+        )
+    exclusions = [
+        {"id": eid, "field": e.field, "op": str(e.op), "value": e.value, "reason": e.reason}
+        for eid, e in zip(exclusion_ids(spec), spec.exclusions, strict=True)
+    ]
+    statuses: dict[str, int] = {}
+    if "status" in result.candidates.column_names:
+        for s in result.candidates.column("status").to_pylist():
+            statuses[s] = statuses.get(s, 0) + 1
+    return {
+        "name": spec.name,
+        "as_of": spec.as_of.isoformat() if spec.as_of else None,
+        "hash": spec.content_hash(),
+        "out": str(out) if out else None,
+        "no_signal": result.no_signal,
+        "sentence": icp_sentence(spec) if not result.no_signal else None,
+        "cohorts": dict(result.cohorts.sizes),
+        "criteria": criteria,
+        "exclusions": exclusions,
+        "tiers": spec.tiers.model_dump(),
+        "tier_shares": result.tier_shares(),
+        "candidates_tested": result.candidates.num_rows,
+        "candidate_status": statuses,
+        "notes": list(result.notes),
+    }
+
+
+def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
+    sizes = summary["cohorts"]
+    console.print(
+        "[bold]Cohorts[/] " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sizes.items()), highlight=False
+    )
+    if result.no_signal:
+        console.print(
+            "\n[bold yellow]No reliable ICP signal.[/] "
+            f"icpkit tested {summary['candidates_tested']:,} candidate criteria and none separated your high-value "
+            "retained customers from churned and never-closed accounts with enough support and evidence "
+            "(after false-discovery control). No spec was written: criteria invented from noise would mislead "
+            "sales. More history, ARR or churn data, or more account attributes would help.",
+            highlight=False,
+        )
+        for note in result.notes:
+            console.print(f"  · {escape(note)}", highlight=False)
+        return
+    console.print(f"\n[bold]The ICP[/]: {escape(summary['sentence'])}\n", highlight=False)
+    table = Table(title="Criteria", show_lines=False, title_justify="left")
+    for col in ("layer", "criterion", "points", "support", "lift (95% CI)", "q"):
+        table.add_column(col, justify="right" if col in ("points", "support", "q") else "left")
+    for c, (_, crit) in zip(summary["criteria"], result.spec.criteria(), strict=True):
+        ev = crit.evidence
+        table.add_row(
+            c["layer"],
+            escape(c["text"]),
+            str(c["points"]),
+            f"{ev.support:,}" if ev else "",
+            _fmt_lift(ev),
+            _fmt_q(ev.q if ev else None),
+        )
+    console.print(table)
+    if summary["exclusions"]:
+        ex = Table(title="Exclusions", title_justify="left")
+        ex.add_column("disqualifier")
+        ex.add_column("why")
+        for e in result.spec.exclusions:
+            ex.add_row(escape(clause_text(e)), escape(e.reason))
+        console.print(ex)
+    shares = summary["tier_shares"]
+    t = summary["tiers"]
+    console.print(
+        "[bold]Tiers[/] (minimum score → share of your accounts): "
+        + ", ".join(f"{k} ≥{t[k]} → {shares.get(k, 0):.0%}" for k in ("tier1", "tier2", "tier3"))
+        + f", excluded {shares.get('excluded', 0):.0%}",
+        highlight=False,
+    )
+    for note in result.notes:
+        console.print(f"  · {escape(note)}", highlight=False)
+
+
+@app.command()
+def build(
+    accounts: Path = typer.Option(..., "--accounts", "-a", help="Accounts / companies export."),
+    deals: Path | None = typer.Option(None, "--deals", "-d", help="Deals / opportunities export."),
+    subscriptions: Path | None = typer.Option(None, "--subscriptions", help="Subscriptions (ARR, start/end)."),
+    out: Path = typer.Option(Path("icp.yaml"), "--out", "-o", help="Where to write the ICP spec (YAML)."),
+    evidence: Path | None = typer.Option(None, "--evidence", help="Also write every candidate tested (CSV)."),
+    preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
+    mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
+    stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage label=won|lost|open' (repeatable)."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the exports (default: detect)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Build date (default: the latest date in the data)."),
+    name: str = typer.Option("icp", "--name", help="Name of the ICP."),
+    window_months: int = typer.Option(24, "--window-months", min=1, help="Outcome window before --as-of."),
+    top_share: float = typer.Option(0.20, "--top-share", min=0.01, max=0.9, help="Top share by value = high value."),
+    min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
+    fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
+    min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),
+    as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON."),
+) -> None:
+    """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
+    when = parse_date_option(as_of, "--as-of")
+    with progress_bar(not as_json) as tell:
+        tell("reading exports", 0.0)
+        loaded = load_dataset(
+            accounts,
+            deals,
+            subscriptions,
+            preset=preset,
+            mapping=mapping or None,
+            stage_map=stage_map or None,
+            encoding=encoding,
+            as_of=when,
+        )
+        builder = ICPBuilder(
+            name=name,
+            as_of=when,
+            window_months=window_months,
+            top_share=top_share,
+            min_support=min_support,
+            fdr=fdr,
+            min_signal=min_signal,
+            progress=tell,
+        )
+        result = builder.fit(loaded.dataset)
+    written = None
+    if not result.no_signal:
+        from icpkit.csvsafe import write_csv, write_text
+
+        write_text(result.spec.to_yaml(), out)
+        written = out
+        if evidence is not None:
+            write_csv(result.candidates, evidence)
+    summary = build_summary(result, out=written)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        _print_summary(result, summary)
+        if written:
+            console.print(f"\nspec written → {written}", highlight=False, soft_wrap=True)
+    if result.no_signal:
+        raise typer.Exit(1)

@@ -1,0 +1,71 @@
+"""``icpkit build`` and ``icpkit demo`` end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from icpkit.cli import main
+from icpkit.spec import load_spec
+from icpkit.synth import generate, write_csv
+
+
+@pytest.fixture(scope="module")
+def hubspot_export(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    return write_csv(generate(3000, seed=7), folder, style="hubspot")
+
+
+def test_build_writes_a_spec_that_loads_and_recovers_the_planted_icp(hubspot_export, tmp_path, capsys):
+    out = tmp_path / "icp.yaml"
+    code = main(
+        [
+            "build",
+            "--accounts",
+            str(hubspot_export["companies"]),
+            "--deals",
+            str(hubspot_export["deals"]),
+            "--out",
+            str(out),
+            "--evidence",
+            str(tmp_path / "evidence.csv"),
+            "--json",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    spec = load_spec(out)
+    assert summary["hash"] == spec.content_hash()
+    fields = {c.field for _, c in spec.criteria()}
+    assert {"industry", "tech_stack"} <= fields
+    assert not any(f.startswith("noise_") for f in fields)
+    assert [e.field for e in spec.exclusions] == ["business_model"]
+    assert summary["cohorts"]["high_value_retained"] >= 30
+    assert (tmp_path / "evidence.csv").read_text().count("\n") == summary["candidates_tested"] + 1
+
+
+def test_build_on_noise_writes_nothing_and_says_so(tmp_path, capsys):
+    files = write_csv(generate(3000, seed=5, effect=0.0), tmp_path / "noise", style="canonical")
+    out = tmp_path / "icp.yaml"
+    code = main(["build", "--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--out", str(out)])
+    assert code == 1
+    assert not out.exists()
+    assert "No reliable ICP signal" in capsys.readouterr().out
+
+
+def test_build_bad_date_is_exit_2_without_traceback(hubspot_export, tmp_path, capsys):
+    code = main(["build", "--accounts", str(hubspot_export["companies"]), "--as-of", "31/12/2024"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--as-of" in err and "Traceback" not in err
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "The ICP" in out
+    spec = load_spec(tmp_path / "icp.yaml")
+    assert spec.criteria()
+    for name in ("evidence.csv", "scored_leads.csv", "target_accounts.csv"):
+        assert (tmp_path / name).stat().st_size > 0
