@@ -27,7 +27,7 @@ BROKEN = {
     "truncated.csv.gz": (UnreadableFileError, ["truncated.csv.gz", "gzip stream is truncated"], None),
     "not_gzip.csv.gz": (UnreadableFileError, ["not_gzip.csv.gz", "not gzip-compressed"], None),
     "duplicate_header.csv": (UnreadableFileError, ["duplicate_header.csv", "'Name' is used by columns 2 and 3"], 1),
-    "empty_header.csv": (UnreadableFileError, ["empty_header.csv", "column 1 has an empty header name"], 1),
+    "empty_header.csv": (UnreadableFileError, ["empty_header.csv", "column 2 has an empty header name"], 1),
     "nul_bytes.csv": (UnreadableFileError, ["nul_bytes.csv, row 2", "NUL bytes", "byte 27"], 2),
     "accounts.xyz": (UnreadableFileError, ["accounts.xyz", "unknown format '.xyz'", ".csv", ".parquet"], None),
     "missing.csv": (FileNotFoundInputError, ["missing.csv", "file not found"], None),
@@ -114,6 +114,31 @@ def test_semicolon_crlf_with_quoted_delimiter_and_decimal_comma() -> None:
     assert raw.table["Company name"].to_pylist() == ["Acme; Inc", "Globex"]
     typed = coerce_columns(raw, {"Revenue": ColumnKind.NUMERIC}).table
     assert typed["Revenue"].to_pylist() == [1234.56, 12.5]
+
+
+def test_unnamed_first_column_is_a_saved_index_read_with_a_warning() -> None:
+    raw = read_raw(CORPUS / "unnamed_index.csv")
+    assert raw.columns == raw.table.column_names == ["column_1", "name", "domain"]
+    assert raw.table["column_1"].to_pylist() == ["5872184", "21074"]
+    (warning,) = raw.problems
+    assert warning.severity == "warning" and warning.row == 1 and warning.column == "column_1"
+    assert "column 1 has no header name" in str(warning) and "unnamed_index.csv" in str(warning)
+
+
+def test_unnamed_first_column_keeps_a_name_the_file_already_uses(tmp_path: Path) -> None:
+    path = tmp_path / "taken.csv"
+    path.write_text("\ufeff ,column_1,name\n0,a,b\n", encoding="utf-8")
+    raw = read_raw(path)
+    assert raw.columns == ["column_1_2", "column_1", "name"]
+    assert raw.encoding == "utf-8-sig" and raw.table["column_1"].to_pylist() == ["a"]
+
+
+def test_empty_headers_beyond_the_first_column_stay_errors(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(",name,\n0,a,b\n", encoding="utf-8")
+    with pytest.raises(UnreadableFileError) as info:
+        read_raw(path)
+    assert [p.message for p in info.value.problems] == ["column 3 has an empty header name"]
 
 
 def test_cr_only_line_endings() -> None:

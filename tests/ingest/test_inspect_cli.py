@@ -85,3 +85,38 @@ def test_unmapped_stage_one_line_per_problem(tmp_path, capsys):
     assert main(["inspect", "-a", str(acc), "-d", str(deals)]) == 2
     err = capsys.readouterr().err
     assert "'3482933986' (1 deals, first at row 2)" in err and "--stage-map" in err
+
+
+def test_inspect_json_stays_json_when_reads_run_long(tmp_path, capfd, monkeypatch):
+    """DuckDB draws a progress bar on the process's stdout past ``progress_bar_time``; ingest turns it off.
+
+    Every connection is opened here with the threshold at 50 ms instead of 2 s, as on a machine where each read of
+    this file runs past it (a ``SET`` does not), so a connection left with the bar on would break the JSON.
+    """
+    import duckdb
+
+    acc = tmp_path / "accounts.csv"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'A' || i AS account_id, 'Company ' || i AS name, "
+        "['Software', 'Retail', 'Fintech'][1 + i % 3] AS industry, "
+        "CASE i % 4 WHEN 0 THEN '51-200' WHEN 1 THEN '$1,200,000' ELSE CAST(i % 5000 AS VARCHAR) END AS employees, "
+        "strftime(DATE '2020-01-01' + CAST(i % 1500 AS INTEGER), '%m/%d/%Y') AS customer_since "
+        f"FROM range(300000) t(i)) TO '{acc}' (HEADER)"
+    )
+    con.close()
+    real_connect = duckdb.connect
+
+    def connect_slow_machine(*args, **kwargs):
+        c = real_connect(*args, **kwargs)
+        c.execute("SET progress_bar_time = 50")
+        return c
+
+    monkeypatch.setattr(duckdb, "connect", connect_slow_machine)
+    capfd.readouterr()
+    assert main(["inspect", "--accounts", str(acc), "--json"]) == 0
+    out = capfd.readouterr().out
+    report = json.loads(out)
+    assert report["tables"]["accounts"]["rows"] == 300_000
+    kinds = {c["name"]: c["kind"] for c in report["tables"]["accounts"]["columns"]}
+    assert kinds["employees"] == "numeric" and kinds["customer_since"] == "date"

@@ -108,6 +108,12 @@ def test_pdl_universe(shared_data):
     assert first["name"] == "ibm" and first["employees"] == 274047 and first["size_range"] == 10001
     assert (first["city"], first["region"], first["country"]) == ("new york", "new york", "united states")
     assert result.kinds["founded_year"] is ColumnKind.NUMERIC and result.kinds["industry"] is ColumnKind.CATEGORICAL
+    # the saved pandas index (no header name) goes through the normal reader, kept as an attribute with a warning
+    report = result.report.tables["universe"]
+    assert (report.encoding, report.format) == ("utf-8", "csv")
+    assert first["column_1"] == 5872184
+    (warning,) = result.report.problems
+    assert warning.severity == "warning" and warning.column == "column_1" and "no header name" in warning.message
 
 
 @pytest.mark.slow

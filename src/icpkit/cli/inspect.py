@@ -25,7 +25,11 @@ __all__ = ["inspect"]
 
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
-    """Keep stdout pure JSON: DuckDB draws its progress bar on the process's stdout for long reads."""
+    """Keep stdout pure JSON around work that may open DuckDB connections outside ingest (sizing, export).
+
+    DuckDB draws its progress bar on the process's stdout for long queries. Ingest's own connections have the bar
+    turned off, so ``inspect`` no longer needs this; ``size`` and ``export`` still wrap their work in it.
+    """
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # captured stdout (tests): nothing native to protect
@@ -60,19 +64,17 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Show how icpkit reads your CRM exports: preset, column mapping, types, outcomes, coverage, problems."""
-    guard = _stdout_to_stderr() if as_json else contextlib.nullcontext()
-    with guard:
-        result = load_dataset(
-            accounts,
-            deals,
-            subscriptions,
-            leads,
-            preset=preset,
-            mapping=mapping or None,
-            stage_map=stage_map or None,
-            encoding=encoding,
-            as_of=as_of,
-        )
+    result = load_dataset(
+        accounts,
+        deals,
+        subscriptions,
+        leads,
+        preset=preset,
+        mapping=mapping or None,
+        stage_map=stage_map or None,
+        encoding=encoding,
+        as_of=as_of,
+    )
     if as_json:
         typer.echo(result.report.model_dump_json(indent=2))
         return

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +20,7 @@ from icpkit.errors import Problem
 from icpkit.ingest.coerce import CoerceSpec, coerce_columns
 from icpkit.ingest.infer import infer_kind
 from icpkit.ingest.mapping import REQUIRED, Resolution, canonical_columns, closest_header
+from icpkit.ingest.raw_table import _connect
 from icpkit.ingest.readers import RawTable
 from icpkit.ingest.schema import ColumnKind, TableKind
 
@@ -330,7 +330,7 @@ def derive_from_subscriptions(
     cols = subscriptions.column_names
     arr_expr = "coalesce(arr, mrr * 12)" if {"arr", "mrr"} <= set(cols) else ("arr" if "arr" in cols else "mrr * 12")
     end_expr = "end_date" if "end_date" in cols else "CAST(NULL AS DATE)"
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.register("subs", subscriptions)
         sql = f"""

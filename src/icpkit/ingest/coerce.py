@@ -48,6 +48,7 @@ from icpkit.ingest.parse_sql import (
     _Query,
     _stats,
 )
+from icpkit.ingest.raw_table import _connect
 from icpkit.ingest.readers import RawTable
 from icpkit.ingest.schema import ColumnKind
 
@@ -215,7 +216,7 @@ def _run_sql(
     column with few distinct values is parsed once per distinct value and spread back with an Arrow ``take``.
     One narrow query per column: a single wide query carrying every helper measured about twice as slow.
     """
-    con = duckdb.connect(config={"preserve_insertion_order": True})
+    con = _connect()
     out: dict[str, pa.ChunkedArray] = {}
     try:
         for c in cols:

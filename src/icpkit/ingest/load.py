@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -94,38 +93,11 @@ class _Issues:
 
 def _read(source: Source, kind: TableKind, encoding: str | None) -> RawTable:
     if isinstance(source, str | Path):
-        try:
-            return read_raw(source, encoding=encoding)
-        except UnreadableFileError as exc:
-            if exc.problems and all("empty header name" in p.message for p in exc.problems):
-                return _read_unnamed_index(source, exc)
-            raise
+        return read_raw(source, encoding=encoding)
     table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
     if table.num_rows == 0:
         raise UnreadableFileError("has no rows", path=f"<{kind.value} table>")
     return RawTable(f"<{kind.value} table>", "arrow", None, None, list(table.column_names), table, first_row=1)
-
-
-def _read_unnamed_index(source: str | Path, exc: UnreadableFileError) -> RawTable:
-    """A CSV whose first header cell is empty: pandas' ``to_csv`` index (PDL's company file) — read it anyway.
-
-    The reader refuses unnamed columns; an unnamed *leading* column is so common (a saved DataFrame index) that
-    it is read here as text and kept as the extra attribute ``column_1``. Any other empty header stays an error.
-    """
-    head = [p for p in exc.problems if "column 1 has" not in p.message]
-    if head or Path(source).suffix.lower() not in (".csv", ".gz"):
-        raise exc
-    con = duckdb.connect()
-    try:
-        rel = con.sql("SELECT * FROM read_csv(?, all_varchar=true, header=true)", params=[str(source)])
-        names = list(rel.columns)
-        table = rel.to_arrow_table()
-    except duckdb.Error:
-        raise exc from None
-    finally:
-        con.close()
-    columns = ["", *names[1:]]
-    return RawTable(str(source), "csv", "utf-8", ",", columns, table, first_row=2, source=str(source))
 
 
 def _choose_preset(
@@ -328,6 +300,8 @@ def load_dataset(
     raws = {k: _read(v, k, encoding) for k, v in given.items() if v is not None}
     chosen, choice = _choose_preset(raws, preset, config)
     issues = _Issues()
+    for raw in raws.values():
+        issues.add(raw.problems)
     resolutions = _prepare(raws, chosen, config, issues)
     issues.raise_errors()  # without the required columns nothing below makes sense
 
@@ -426,6 +400,7 @@ def load_table(
     raw = _read(source, kind, encoding)
     chosen, choice = _choose_preset({kind: raw}, preset, config)
     issues = _Issues()
+    issues.add(raw.problems)
     res = _prepare({kind: raw}, chosen, config, issues)[kind]
     issues.raise_errors()
     asm = assemble(raw, res, constants=config.constants.get(kind), industry_enum=chosen.industry_enum)

@@ -32,6 +32,7 @@ class RawTable:
     first_row: int = 2
     sheet: str | None = None
     source: str = field(default="", repr=False)  # path[:table] as the user gave it
+    problems: list[Problem] = field(default_factory=list)  # warnings about the read itself (never errors)
 
     @property
     def num_rows(self) -> int:
@@ -46,14 +47,25 @@ class RawTable:
         return np.asarray(indices, dtype=np.int64) + self.first_row
 
 
-def _check_header(columns: Sequence[str], source: str) -> None:
+def _check_header(columns: Sequence[str], source: str) -> tuple[list[str], list[Problem]]:
+    """(the column names to read with, warnings), after checking every header cell has a distinct name.
+
+    An empty *first* header cell is what ``DataFrame.to_csv`` writes above a saved index (People Data Labs'
+    company file is one): that column is named ``column_1`` with a warning. An empty header anywhere else, or a
+    name used twice, makes the file unreadable.
+    """
+    names, warnings = list(columns), []
+    if len(names) > 1 and not names[0]:
+        names[0] = _free_name(names)
+        message = f"column 1 has no header name (a saved table index?); it is read as {names[0]!r}"
+        warnings.append(Problem(message, path=source, row=1, column=names[0], severity="warning"))
     problems = [
         Problem(f"column {i + 1} has an empty header name", path=source, row=1)
-        for i, name in enumerate(columns)
+        for i, name in enumerate(names)
         if not name
     ]
     seen: dict[str, int] = {}
-    for i, name in enumerate(columns):
+    for i, name in enumerate(names):
         if name and name in seen:
             problems.append(
                 Problem(
@@ -65,20 +77,37 @@ def _check_header(columns: Sequence[str], source: str) -> None:
             )
         seen.setdefault(name, i)
     if problems:
-        names = ", ".join(repr(c) for c in columns)
+        shown = ", ".join(repr(c) for c in columns)
         raise UnreadableFileError(
-            f"has {len(problems)} unusable header name(s); every column needs a distinct name (header: {names})",
+            f"has {len(problems)} unusable header name(s); every column needs a distinct name (header: {shown})",
             path=source,
             row=1,
             problems=problems,
         )
+    return names, warnings
+
+
+def _free_name(names: Sequence[str]) -> str:
+    taken = set(names)
+    name, n = "column_1", 1
+    while name in taken:
+        n += 1
+        name = f"column_1_{n}"
+    return name
 
 
 # ---------------------------------------------------------------------------------------------------- duckdb
 
 
 def _connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(database, read_only=read_only, config={"preserve_insertion_order": True})
+    """A DuckDB connection as every ingest module opens it: rows in file order, and no progress bar.
+
+    DuckDB draws its progress bar on the process's stdout once a query runs past two seconds, which would corrupt
+    output a script reads (``icpkit inspect --json``); progress is the CLI's job, not the readers'.
+    """
+    con = duckdb.connect(database, read_only=read_only, config={"preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _quote(name: str) -> str:

@@ -71,8 +71,7 @@ def read_csv_file(file: Path, *, compressed: bool, encoding: str | None, delimit
     _check_text(text, file)
     ext = file.suffixes[-2 if compressed and len(file.suffixes) > 1 else -1].lower() if file.suffixes else ""
     delim = delimiter or _sniff_delimiter(text, "\t" if ext in (".tsv", ".tab") else None)
-    columns = _header(text, delim)
-    _check_header(columns, str(file))
+    columns, warnings = _check_header(_header(text, delim), str(file))
     if codec in _UTF8 and not sample.complete:
         nul = scan_for_nul(file, compressed=compressed)
         if nul is not None:
@@ -84,7 +83,7 @@ def read_csv_file(file: Path, *, compressed: bool, encoding: str | None, delimit
     else:
         with utf8_copy(file, codec, compressed=compressed) as utf8:
             table = _duckdb_csv(utf8, columns, delim, compressed=False, shown=file)
-    return RawTable(str(file), "csv", codec, delim, columns, table, first_row=2)
+    return RawTable(str(file), "csv", codec, delim, columns, table, first_row=2, problems=warnings)
 
 
 def _check_text(text: str, file: Path) -> None:

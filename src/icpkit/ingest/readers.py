@@ -86,7 +86,10 @@ def read_raw(
         else:
             raw = _read_duckdb(file, table_name)
     raw.source = source
-    _check_header(raw.columns, source)
+    raw.columns, warnings = _check_header(raw.columns, source)  # CSV and Excel readers named theirs already
+    if warnings:
+        raw.table = raw.table.rename_columns(raw.columns)
+        raw.problems += warnings
     if raw.table.num_rows == 0:
         what = "a header but no rows" if fmt in ("csv", "xlsx") else "columns but no records"
         raise UnreadableFileError(f"has {what}", path=source)
@@ -270,8 +273,8 @@ def _read_xlsx(file: Path, sheet: str | None) -> RawTable:
         if header is None:
             raise UnreadableFileError(f"sheet {ws.title!r} is empty", path=file)
         width = max((i + 1 for i, v in enumerate(header) if v is not None and str(v).strip()), default=0)
-        columns = ["" if v is None else str(v).replace("\ufeff", "").strip() for v in header[:width]]
-        _check_header(columns, str(file))
+        header_cells = ["" if v is None else str(v).replace("\ufeff", "").strip() for v in header[:width]]
+        columns, warnings = _check_header(header_cells, str(file))
         cells: list[list[object]] = [[] for _ in columns]
         blank_tail = 0
         for values in rows:  # openpyxl yields one tuple per row; Excel caps a sheet at ~1M rows
@@ -286,7 +289,9 @@ def _read_xlsx(file: Path, sheet: str | None) -> RawTable:
     finally:
         wb.close()
     table = pa.table(arrays, names=columns) if columns else pa.table({})
-    return RawTable(str(file), "xlsx", None, None, columns, table, first_row=header_row + 1, sheet=title)
+    return RawTable(
+        str(file), "xlsx", None, None, columns, table, first_row=header_row + 1, sheet=title, problems=warnings
+    )
 
 
 def _xlsx_column(values: list[object]) -> pa.Array:
