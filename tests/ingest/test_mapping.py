@@ -136,3 +136,37 @@ def test_public_api_is_sorted_and_importable():
     assert ingest.__all__ == sorted(ingest.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
     assert all(hasattr(ingest, name) for name in ingest.__all__)
     assert {"load_dataset", "load_table", "LoadResult", "IngestReport", "detect_preset"} <= set(ingest.__all__)
+
+
+def test_headers_match_aliases_written_with_other_separators():
+    headers = [
+        "Record ID",
+        "Associated Company IDs",
+        "Deal Stage",
+        "Sales Motion",
+        "Original Source Type",
+        "Lead-Source",
+    ]
+    res = resolve_columns(headers, TableKind.DEALS, PRESETS["hubspot"])
+    by = {c.source: (c.target, c.origin) for c in res.columns}
+    assert by["Sales Motion"] == ("sales_motion", "generic")  # not an extra 'sales_motion_2' beside the canonical
+    assert by["Original Source Type"] == ("source", "hubspot")  # HubSpot's source property
+    assert by["Lead-Source"] == ("lead_source", "extra")  # source is taken by the preset's own spelling
+    assert not any(c.target and c.target.endswith("_2") for c in res.columns)
+
+
+def test_exact_alias_beats_the_same_alias_with_other_separators():
+    res = resolve_columns(["Sales Motion", "sales_motion"], TableKind.DEALS, PRESETS["generic"])
+    assert [(c.target, c.origin) for c in res.columns] == [("sales_motion_2", "extra"), ("sales_motion", "generic")]
+
+
+def test_hubspot_sample_deals_map_motion_and_source(tmp_path):
+    from icpkit.synth import generate, write_csv
+
+    write_csv(generate(300, seed=7), tmp_path, style="hubspot")
+    result = load_dataset(tmp_path / "companies.csv", tmp_path / "deals.csv")
+    deals = result.report.tables["deals"]
+    sources = {c.name: c.source for c in deals.columns}
+    assert sources["sales_motion"] == "Sales Motion" and sources["source"] == "Original Source Type"
+    assert deals.extra_attributes == []
+    assert set(result.dataset.deals["sales_motion"].to_pylist()) <= {"self-serve", "sales-led", "enterprise", None}

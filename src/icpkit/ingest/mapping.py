@@ -229,9 +229,14 @@ REQUIRED: dict[TableKind, list[tuple[str, ...]]] = {
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+def _words(normalised: str) -> str:
+    """A normalised header with each run of separators as one ``_``: ``sales motion`` -> ``sales_motion``."""
+    return _NON_WORD.sub("_", normalised).strip("_")
+
+
 def snake_case(header: str, position: int) -> str:
     """A column name safe for SQL and specs: ``Deal - Pipeline`` -> ``deal_pipeline``; empty -> ``column_N``."""
-    name = _NON_WORD.sub("_", normalise_header(header)).strip("_")
+    name = _words(normalise_header(header))
     if not name:
         return f"column_{position + 1}"
     return f"c_{name}" if name[0].isdigit() else name
@@ -275,11 +280,14 @@ def resolve_columns(
     """Name every header: user rule > preset alias > generic alias > kept as a typed extra attribute.
 
     Within the preset, a header that equals an alias earlier in the list wins (``industry`` beats ``sector`` for
-    the industry column; the loser is kept as an extra). Each canonical name is given to one header at most.
+    the industry column; the loser is kept as an extra). A header also matches an alias written with other word
+    separators (``Sales Motion`` is the alias ``sales_motion``), after exact matches of the same alias. Each
+    canonical name is given to one header at most.
     """
     config = config or MappingConfig()
     rules = config.rules_for(kind)
     norm = [normalise_header(h) for h in headers]
+    words = [_words(h) for h in norm]
     assigned: dict[int, ResolvedColumn] = {}
     taken: set[str] = set()
 
@@ -295,8 +303,12 @@ def resolve_columns(
         candidates = []
         for order, (canonical, aliases) in enumerate(layer.aliases(kind).items()):
             for rank, alias in enumerate(aliases):
-                candidates += [(rank, order, canonical, i) for i, h in enumerate(norm) if h == alias]
-        for _rank, _order, canonical, i in sorted(candidates):
+                candidates += [(rank, 0, order, canonical, i) for i, h in enumerate(norm) if h == alias]
+                loose = _words(alias)
+                candidates += [
+                    (rank, 1, order, canonical, i) for i, w in enumerate(words) if w == loose and norm[i] != alias
+                ]
+        for _rank, _loose, _order, canonical, i in sorted(candidates):
             if i in assigned or canonical in taken:
                 continue
             assigned[i] = ResolvedColumn(headers[i], canonical, layer.name, ColumnRule(to=canonical))

@@ -256,7 +256,7 @@ HUBSPOT = Preset(
                 "closed_date": ["close date", "closedate"],
                 "stage": ["deal stage", "dealstage"],
                 "amount": ["amount", "hs_amount_in_home_currency", "amount in company currency"],
-                "source": ["original source", "original traffic source", "hs_analytics_source"],
+                "source": ["original source", "original source type", "original traffic source", "hs_analytics_source"],
                 "is_won": ["is closed won", "hs_is_closed_won"],
                 "is_lost": ["is closed lost", "hs_is_closed_lost"],
                 "is_closed": ["is deal closed?", "is deal closed", "hs_is_closed", "is closed"],
