@@ -45,7 +45,7 @@ def _design(accounts: pa.Table, behavior: pa.Table, as_of_days: int, vocab: dict
     """One-hot categoricals, multi-hot technologies, numbers as they are (NaN kept), dates as days ago."""
     cols, names = [], []
     vocab = vocab if vocab is not None else {}
-    for name in [*RAW, "sales_motion", "source", "deal_count", "days_to_close"]:
+    for name in [*RAW, *behavior.column_names]:
         col = accounts[name] if name in accounts.column_names else behavior[name]
         if pa.types.is_string(col.type):
             values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)

@@ -62,3 +62,15 @@ def test_write_csv(tmp_path, style: str) -> None:
         assert set(deals["Deal Stage"].to_pylist()) <= {"Closed Won", "Closed Lost", "Contract Sent"}
     else:
         assert ";" in "".join(x or "" for x in table["tech_stack"].to_pylist())
+
+
+def test_realistic_journeys_differ_by_cohort_whatever_the_effect() -> None:
+    h = generate(4000, seed=5, effect=0.0, journeys="realistic")
+    won_ids = h.accounts.filter(pc.is_valid(h.accounts["customer_since"]))["account_id"]
+    per_deal_won = np.asarray(pc.is_in(h.deals["account_id"], value_set=won_ids))
+    outcome = np.asarray(h.deals["outcome"].to_pylist(), dtype=object)
+    # customers renew after the sale (won deals beyond the first); prospects only ever lose (or have one open)
+    assert (outcome[per_deal_won] == "won").mean() > 0.6
+    assert not (outcome[~per_deal_won] == "won").any()
+    with pytest.raises(ValueError, match="journeys"):
+        generate(10, journeys="odd")  # type: ignore[arg-type]

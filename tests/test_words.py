@@ -125,7 +125,7 @@ def test_sentence_keeps_the_strongest_criteria_and_works_without_industry() -> N
     assert icp_sentence(ACME, max_phrases=2) == "Software or Fintech companies with 50 to 500 employees; not B2C"
     bare = ICPSpec(
         name="x",
-        layers={"behavioral": [Criterion(field="is_active", op="is_true", points=5)]},
+        layers={"firmographic": [Criterion(field="is_active", op="is_true", points=5)]},
         exclusions=[Exclusion(field="employees", op="lte", value=5, reason="too small")],
     )
     assert icp_sentence(bare) == "Companies that are active; not with at most 5 employees"
@@ -144,3 +144,12 @@ def test_describe_spec_lists_layers_texts_and_points() -> None:
     unlabeled = ACME.layers["trigger"][0].model_copy(update={"label": None})
     spec = ACME.model_copy(update={"layers": {"trigger": [unlabeled]}})
     assert describe_spec(spec)[0][1] == "with open roles including SDR and with sdr openings of at least 2"
+
+
+def test_sentence_says_who_they_are_and_leaves_how_they_bought_to_the_list() -> None:
+    bought = Criterion(field="source", op="in", value=["partner"], points=40)
+    spec = ACME.model_copy(update={"layers": {**ACME.layers, "behavioral": [bought]}})
+    assert icp_sentence(spec) == icp_sentence(ACME)
+    assert ("behavioral", "with source partner", 40) in describe_spec(spec)
+    only_bought = ICPSpec(name="x", layers={"behavioral": [bought]})
+    assert icp_sentence(only_bought) == "Companies"

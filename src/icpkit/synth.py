@@ -8,6 +8,12 @@ Planted truth (``effect=1``): four criteria each raise the log-odds of winning, 
 and lower churn; ``business_model = B2C`` churns heavily; ``noise_*`` fields, ``country``/``region``,
 ``founded_year``, deal ``source`` and the noise technologies have no effect. ``effect=0`` gives a history whose
 outcomes are pure noise.
+
+Deal journeys: with ``journeys="balanced"`` (the default) a customer's other deals are attempts lost before the sale,
+so deal counts and close times look alike in every cohort. ``journeys="realistic"`` gives them the shapes a real
+CRM has, which differ by cohort whatever the planted effect: a customer wins at its first attempt and its later deals
+are renewals and expansions after the sale, a prospect's deals are all lost attempts, and won deals take longer to
+close than lost ones. Discovery must find nothing behavioural in a realistic history with ``effect=0``.
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ NOISE_SEGMENTS = tuple("ABCDEFGH")
 
 TRUTH_FIELDS = ("industry", "employees", "tech_stack", "last_funding_date")
 # fields that legitimately carry signal because they are driven by a planted field
-PROXY_FIELDS = ("annual_revenue", "sales_motion", "funding_stage", "deal_count", "days_to_close")
+PROXY_FIELDS = ("annual_revenue", "sales_motion", "funding_stage")
 NOISE_FIELDS = (
     "noise_color",
     "noise_segment",
@@ -180,14 +186,17 @@ def generate(
     effect: float = 1.0,
     with_subscriptions: bool = False,
     history_years: float = 4.0,
+    journeys: Literal["balanced", "realistic"] = "balanced",
 ) -> SynthHistory:
     """Generate a CRM history of ``n_accounts`` accounts and about ``deals_per_account`` deals each.
 
     ``effect`` scales every planted effect (0 = outcomes independent of every attribute). Same arguments, same
-    tables, byte for byte.
+    tables, byte for byte. ``journeys`` shapes the deals of each account (see the module docstring).
     """
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
+    if journeys not in ("balanced", "realistic"):
+        raise ValueError(f"journeys must be 'balanced' or 'realistic', got {journeys!r}")
     rng = np.random.default_rng(seed)
     n = n_accounts
     span = int(history_years * 365)
@@ -257,6 +266,12 @@ def generate(
     closed_ago[deal_won_first] = tenure[acct[deal_won_first]]
     cust_later = later & won[acct]
     closed_ago[cust_later] = tenure[acct[cust_later]] + rng.integers(1, 365, int(cust_later.sum()))
+    if journeys == "realistic":
+        # a customer's later deals come after the sale (renewals, expansions: mostly won); won deals close slower
+        after = rng.random(int(cust_later.sum()))
+        closed_ago[cust_later] = np.floor(tenure[acct[cust_later]] * after).astype(np.int64)
+        outcome[cust_later] = np.where(rng.random(after.size) < 0.7, 0, 1).astype(np.int8)
+        close_len = np.where(outcome == 0, close_len * 2, close_len)
     created_ago = closed_ago + close_len
     is_open = outcome == 2
     created_ago[is_open] = rng.integers(0, 120, int(is_open.sum()))

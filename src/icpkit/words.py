@@ -21,6 +21,7 @@ HEAD_FIELDS = frozenset({"industry", "vertical", "sector"})  # read as the noun:
 STACK_FIELDS = frozenset({"tech_stack", "technologies", "tools", "stack"})
 COUNT_NOUNS = {"employees": "employees", "employee_count": "employees", "headcount": "employees"}
 SENTENCE_PHRASES = 6  # a sentence a person can repeat holds about this many ideas
+SENTENCE_SKIPS = frozenset({"behavioral"})  # how they bought, not who they are: listed, never in the sentence
 
 
 def humanise_field(field: str) -> str:
@@ -154,8 +155,13 @@ def describe_spec(spec: ICPSpec) -> list[tuple[str, str, int]]:
 
 
 def icp_sentence(spec: ICPSpec, *, max_phrases: int = SENTENCE_PHRASES) -> str:
-    """One sentence: the strongest criteria (by points, spec order on ties), then "; not" and the exclusions."""
-    ranked = sorted(enumerate(spec.criteria()), key=lambda ic: (-ic[1][1].points, ic[0]))
+    """One sentence: the strongest criteria (by points, spec order on ties), then "; not" and the exclusions.
+
+    The sentence says who the company is, so criteria of the ``behavioral`` layer (how an account bought: the
+    source or motion of its first deal) stay out of it; ``describe_spec`` still lists them under their layer.
+    """
+    who = [(layer, c) for layer, c in spec.criteria() if layer not in SENTENCE_SKIPS]
+    ranked = sorted(enumerate(who), key=lambda ic: (-ic[1][1].points, ic[0]))
     chosen = sorted(ranked[:max_phrases], key=lambda ic: ic[0])
     phrases = [criterion_text(c) for _, (_, c) in chosen]
     head_at = next((i for i, p in enumerate(phrases) if p.endswith(" companies")), None)

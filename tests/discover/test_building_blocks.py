@@ -38,6 +38,21 @@ def test_points_sum_to_100_and_follow_weights() -> None:
     assert pts.sum() == 100 and pts[3] == 0 and pts[0] == 50
 
 
+def test_capped_points_keep_their_share_and_sum_to_100() -> None:
+    w = np.array([1.0, 1.0, 3.0, 1.0])
+    capped = np.array([False, False, True, True])
+    pts = to_points(w, capped=capped, cap=0.2)
+    assert pts.sum() == 100 and pts[capped].sum() == 20
+    assert pts[2] == 15 and pts[3] == 5 and pts[0] == pts[1] == 40
+    # under the cap: plain proportional points
+    assert list(to_points(np.array([4.0, 1.0]), capped=np.array([False, True]), cap=0.2)) == [80, 20]
+    # nothing else to take the points: the capped group keeps them all
+    assert to_points(np.array([1.0, 1.0]), capped=np.array([True, True]), cap=0.2).sum() == 100
+    # more capped criteria than points: the weakest get none
+    pts = to_points(np.array([5.0, 1.0, 0.5, 0.4]), capped=np.array([False, True, True, True]), cap=0.02)
+    assert pts.sum() == 100 and pts[1:].sum() == 2 and pts[3] == 0
+
+
 def test_fit_weights_on_collapsed_patterns() -> None:
     rng = np.random.default_rng(1)
     X = rng.random((5000, 2)) < 0.5

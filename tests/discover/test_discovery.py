@@ -114,7 +114,7 @@ def test_behavioral_criteria_are_labelled_and_explained() -> None:
     h = generate(6000, seed=8)
     result = ICPBuilder().fit(h.dataset())
     for layer, c in result.spec.criteria():
-        if c.field in ("deal_count", "days_to_close", "sales_motion", "source"):
+        if c.field in ("sales_motion", "source"):
             assert layer == "behavioral"
     assert any("unknown for a new lead" in n for n in result.notes)
 
@@ -143,3 +143,91 @@ def test_tiny_table_spec_is_valid_yaml_model() -> None:
     again = ICPSpec.model_validate(spec.model_dump())
     assert again == spec
     _ = pa
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_realistic_deal_journeys_on_pure_noise_yield_no_behavioral_criterion(seed: int) -> None:
+    # never-closed accounts pile up lost attempts, customers win at once and renew later, won deals close slower:
+    # deal counts and close times differ by cohort by construction, and must not become criteria
+    h = generate(6000, seed=seed, effect=0.0, journeys="realistic")
+    result = ICPBuilder(name="noise").fit(h.dataset())
+    assert result.spec.criteria() == [], result.spec.criteria()
+    assert result.behavior is not None
+    assert set(result.behavior.column_names) == {"source", "sales_motion"}
+    tested = set(result.candidates["field"].to_pylist())
+    assert not tested & {"deal_count", "days_to_close"}
+
+
+def test_behavioral_attributes_come_from_the_first_deal() -> None:
+    from icpkit.discover.behavior import deal_attributes
+
+    deals = pa.table(
+        {
+            "account_id": ["a", "a", "a", "b", "b", "c"],
+            "created_date": [
+                dt.date(2024, 5, 1),
+                dt.date(2024, 1, 1),
+                dt.date(2024, 1, 1),
+                None,
+                dt.date(2024, 3, 1),
+                dt.date(2026, 1, 1),
+            ],
+            "outcome": ["won", "lost", "lost", "lost", "won", "won"],
+            "source": ["partner", "inbound", "event", "outbound", "referral", "inbound"],
+            "sales_motion": ["enterprise", "self-serve", "sales-led", None, "sales-led", "self-serve"],
+        }
+    )
+    out = deal_attributes(pa.array(["c", "b", "a", "z"]), deals, dt.date(2025, 6, 30))
+    # a: two deals on the first day, the earlier row wins; b: undated deals never count; c: created after as_of
+    assert out.to_pylist() == [
+        {"sales_motion": None, "source": None},
+        {"sales_motion": "sales-led", "source": "referral"},
+        {"sales_motion": "self-serve", "source": "inbound"},
+        {"sales_motion": None, "source": None},
+    ]
+
+
+def _boost_partner_source(h, seed: int = 0) -> pa.Table:
+    """Deals whose source is 'partner' for most won accounts: a strong first-deal effect."""
+    import pyarrow.compute as pc
+
+    won_ids = h.accounts.filter(pc.is_valid(h.accounts["customer_since"]))["account_id"]
+    won = np.asarray(pc.is_in(h.deals["account_id"], value_set=won_ids))
+    rng = np.random.default_rng(seed)
+    src = np.asarray(h.deals["source"].to_pylist(), dtype=object)
+    src[won & (rng.random(src.size) < 0.8)] = "partner"
+    return h.deals.set_column(h.deals.schema.get_field_index("source"), "source", pa.array(src.tolist()))
+
+
+def test_behavioral_layer_is_capped_and_leads_reach_tier1() -> None:
+    h = generate(8000, seed=3)
+    deals = _boost_partner_source(h)
+    result = ICPBuilder(max_behavioral_share=0.2).fit(h.accounts, deals, kinds=h.kinds["accounts"])
+    spec = result.spec
+    beh = sum(c.points for layer, c in spec.criteria() if layer == "behavioral")
+    assert 0 < beh <= 20, spec.criteria()
+    assert sum(c.points for _, c in spec.criteria()) == 100
+    assert any("lead-time score" in n and "as a new lead" in n for n in result.notes)
+    # thresholds come from the lead-time score: its top share is near the tier-1 target
+    assert result.lead_scores is not None and np.all(result.lead_scores <= result.scores)
+    assert 0.01 <= result.tier_shares(lead=True)["tier1"] <= 0.10
+    # a new lead with every planted firmographic, technographic and trigger criterion, and no deal data
+    lead = {
+        "industry": "Software",
+        "employees": 200,
+        "annual_revenue": 30_000_000,
+        "funding_stage": "Series B",
+        "business_model": "B2B",
+        "tech_stack": ["Salesforce", "HubSpot"],
+        "last_funding_date": h.as_of - dt.timedelta(days=60),
+    }
+    scored = spec.score([lead])[0]
+    assert scored.tier == "tier1", (scored, spec.tiers, spec.criteria())
+    assert any(u.startswith("behavioral.") for u in scored.unknown)
+
+
+def test_without_the_cap_the_behavioral_layer_would_dominate() -> None:
+    h = generate(8000, seed=3)
+    deals = _boost_partner_source(h)
+    free = ICPBuilder(max_behavioral_share=1.0).fit(h.accounts, deals, kinds=h.kinds["accounts"])
+    assert sum(c.points for layer, c in free.spec.criteria() if layer == "behavioral") > 20

@@ -1,9 +1,26 @@
-"""Behavioural attributes derived from deals: how an account bought.
+"""Behavioural attributes derived from deals: how an account first came to buy, measured without leakage.
 
-They describe the ICP (sales motion, lead source, time to close, number of deals) but are unknown for a new lead,
-so they live in layer ``behavioral`` and are scored only where present (a missing value is unknown, never a
-penalty). Only the buying journey counts: deals created up to the first won deal (all deals of an account that
-never won), so renewals and expansions after the sale cannot leak the outcome back into the attribute.
+They describe the ICP (where the account came from, which sales motion it entered through) but are unknown for a
+new lead, so they live in layer ``behavioral`` and are scored only where present (a missing value is unknown,
+never a penalty; ``Discoverer`` also caps their share of the points).
+
+The rule: **a behavioural attribute is what was known when the account's first deal was created** — the
+``source`` and ``sales_motion`` of that deal, and nothing else. Cohorts are defined by what happened to the deals
+(a win, a loss, a churn after the sale), so any attribute measured over the deals themselves separates the cohorts
+by construction, whoever the customer is:
+
+- a deal count up to the first win is 1 for an account won at the first attempt and grows with every lost attempt
+  of a never-closed account; a count over all deals grows with renewals and expansions after the sale;
+- a time to close is measured on deals whose outcome defines the cohort (won deals and lost deals close at
+  different speeds), and on won deals only it exists for customers and never for never-closed accounts;
+- the motion of the deal that won exists only for customers, and a deal is often moved to another motion as it
+  progresses.
+
+The first deal (earliest ``created_date`` no later than ``as_of``; ties broken by row order in the deals table)
+exists for every account with a deal in every cohort, and its source and motion are set when it is created, before
+any outcome. So these two attributes can only separate the cohorts through who the account is. Deal counts and
+durations are not derived at all: no window over the deals is comparable across cohorts, because its end (a close)
+or its contents (later attempts, renewals) depend on the outcome.
 """
 
 from __future__ import annotations
@@ -13,53 +30,44 @@ import datetime as dt
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from icpkit.ingest.schema import ColumnKind
 
 __all__ = ["BEHAVIORAL_FIELDS", "deal_attributes"]
 
 BEHAVIORAL_FIELDS: dict[str, ColumnKind] = {
-    "deal_count": ColumnKind.NUMERIC,
-    "days_to_close": ColumnKind.NUMERIC,
     "sales_motion": ColumnKind.CATEGORICAL,
     "source": ColumnKind.CATEGORICAL,
 }
 
 
 def deal_attributes(account_ids: pa.ChunkedArray | pa.Array, deals: pa.Table, as_of: dt.date) -> pa.Table:
-    """One row per account (same order as ``account_ids``) with the behavioural fields the deals allow."""
+    """One row per account (same order as ``account_ids``): ``source`` and ``sales_motion`` of its first deal.
+
+    Columns the deals table lacks are left out; an account without a deal created by ``as_of`` has nulls.
+    """
     cols = set(deals.column_names)
-    if "account_id" not in cols or "created_date" not in cols:
+    fields = [c for c in BEHAVIORAL_FIELDS if c in cols]
+    if "account_id" not in cols or "created_date" not in cols or not fields:
         return pa.table({})
-    a = f"DATE '{as_of.isoformat()}'"
-    has_closed = "closed_date" in cols
-    has_outcome = "outcome" in cols
-    won = "outcome = 'won'" if has_outcome else "false"  # canonical outcomes are won / lost / open
-    closed = "closed_date" if has_closed else "NULL::DATE"
-    select = ["count(*)::DOUBLE AS deal_count"]
-    if has_closed and has_outcome:
-        select.append(
-            "avg(date_diff('day', created_date, closed_date)) FILTER (WHERE outcome IN "
-            f"('won', 'lost') AND closed_date IS NOT NULL AND closed_date <= {a})::DOUBLE AS days_to_close"
-        )
-    if "sales_motion" in cols:  # the motion of the journey's last deal: for a customer, the deal that won
-        select.append("arg_max(sales_motion, created_date) AS sales_motion")
-    if "source" in cols:  # where the account first came from
-        select.append("arg_min(source, created_date) AS source")
-    keep = [c for c in ("account_id", "created_date", "closed_date", "outcome", "sales_motion", "source") if c in cols]
+    m = deals.num_rows
+    rows = pa.array(np.arange(m, dtype=np.int64))
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # the core never prints
-    con.register("deals_in", deals.select(keep))
-    con.register("ids", pa.table({"account_id": account_ids, "__row": np.arange(len(account_ids), dtype=np.int64)}))
-    sql = f"""
-        WITH d AS (SELECT * FROM deals_in WHERE created_date <= {a}),
-        j AS (SELECT *, min(CASE WHEN {won} AND {closed} <= {a} THEN coalesce({closed}, created_date) END)
-                        OVER (PARTITION BY account_id) AS first_won
-              FROM d),
-        g AS (SELECT account_id, {", ".join(select)} FROM j
-              WHERE first_won IS NULL OR created_date <= first_won GROUP BY account_id)
-        SELECT g.* EXCLUDE (account_id) FROM ids LEFT JOIN g USING (account_id) ORDER BY ids.__row
-    """
-    out = con.sql(sql).to_arrow_table()
+    con.register("deals_in", deals.select(["account_id", "created_date", *fields]).append_column("__row", rows))
+    # one key orders deals by creation day, then by row: arg_min picks the same first deal for every field
+    key = f"date_diff('day', DATE '1970-01-01', created_date)::BIGINT * {max(m, 1)} + __row"
+    picks = ", ".join(f"arg_min({c}, {key}) AS {c}" for c in fields)
+    first = con.sql(
+        f"SELECT account_id, {picks} FROM deals_in "
+        f"WHERE created_date IS NOT NULL AND created_date <= DATE '{as_of.isoformat()}' GROUP BY account_id"
+    ).to_arrow_table()
     con.close()
-    return out
+    ids = account_ids.combine_chunks() if isinstance(account_ids, pa.ChunkedArray) else account_ids
+    found = first.column("account_id").combine_chunks()
+    if not found.type.equals(ids.type):
+        found = found.cast(ids.type)
+    # position of every account among the aggregated rows (null: no deal), a hash lookup instead of a sorted join
+    at = pc.index_in(ids, value_set=found)
+    return pa.table({c: first.column(c).take(at) for c in fields})

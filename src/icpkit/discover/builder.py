@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from icpkit.cohorts import CohortResult, assign_cohorts
-from icpkit.discover.discoverer import Discoverer, Progress
+from icpkit.discover.discoverer import Discoverer, Progress, shares_of_tiers
 from icpkit.ingest.schema import ColumnKind, Dataset
 from icpkit.spec.model import ICPSpec
 
@@ -30,25 +30,15 @@ class BuildResult:
     behavior: pa.Table | None = None  # deal-derived attributes per account, in account order
     scores: np.ndarray | None = None  # score of every account, in account order
     meta: dict[str, object] = field(default_factory=dict)
+    lead_scores: np.ndarray | None = None  # the same with behavioural criteria unknown, as a new lead is scored
 
-    def tier_shares(self) -> dict[str, float]:
-        """Share of accounts in each tier (excluded and none included), from the build's own scores."""
-        if self.scores is None:
-            return {}
-        t = self.spec.tiers
-        ex = self.discoverer.excluded_
-        s = self.scores
-        n = max(s.size, 1)
-        t1 = ~ex & (s >= t.tier1)
-        t2 = ~ex & ~t1 & (s >= t.tier2)
-        t3 = ~ex & ~t1 & ~t2 & (s >= t.tier3)
-        return {
-            "tier1": float(t1.sum() / n),
-            "tier2": float(t2.sum() / n),
-            "tier3": float(t3.sum() / n),
-            "none": float((~ex & ~t1 & ~t2 & ~t3).sum() / n),
-            "excluded": float(ex.sum() / n),
-        }
+    def tier_shares(self, *, lead: bool = False) -> dict[str, float]:
+        """Share of accounts in each tier (excluded and none included), from the build's own scores.
+
+        ``lead=True``: as a new lead would be scored, behavioural criteria unknown (``lead_scores``).
+        """
+        scores = self.lead_scores if lead else self.scores
+        return shares_of_tiers(scores, self.discoverer.excluded_, self.spec.tiers)
 
 
 class ICPBuilder:
@@ -71,6 +61,7 @@ class ICPBuilder:
         max_conjunctions: int = 3,
         behavioral: bool = True,
         tier_shares: tuple[float, float, float] = (0.05, 0.15, 0.30),
+        max_behavioral_share: float = 0.20,
         progress: Progress | None = None,
     ) -> None:
         self.name = name
@@ -87,6 +78,7 @@ class ICPBuilder:
         self.max_conjunctions = max_conjunctions
         self.behavioral = behavioral
         self.tier_shares = tier_shares
+        self.max_behavioral_share = max_behavioral_share
         self.progress = progress
 
     def fit(
@@ -126,6 +118,7 @@ class ICPBuilder:
             max_conjunctions=self.max_conjunctions,
             behavioral=self.behavioral,
             tier_shares=self.tier_shares,
+            max_behavioral_share=self.max_behavioral_share,
             progress=self.progress,
         ).fit(accounts, cohorts, deals=deals, kinds=kinds)
         spec = disc.to_spec(self.name, as_of=cohorts.as_of)
@@ -139,4 +132,5 @@ class ICPBuilder:
             discoverer=disc,
             behavior=disc.behavior_,
             scores=disc.scores_,
+            lead_scores=disc.lead_scores_,
         )

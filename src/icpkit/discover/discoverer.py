@@ -21,7 +21,12 @@ run on tables of a few hundred rows, whatever the number of accounts. The steps:
    indicator-matrix products X_sᵀX and XᵀX; kept when the log-odds interaction is significant (own BH family) and
    the pair's lift beats both parts.
 6. Points from a regularised logistic scorecard (low-value retained weighted ``low_value_weight`` as negatives),
-   at most ``max_per_layer`` per layer; tiers from the score distribution.
+   at most ``max_per_layer`` per layer. Behavioural criteria (``behavior``: source and motion of the first deal)
+   are unknown for a new lead, so their layer takes at most ``max_behavioral_share`` of the points.
+7. Tiers from the distribution of the *lead-time* score: the score with behavioural criteria unknown, as a new
+   lead is scored. Thresholds chosen on the full score would sit where only accounts with a deal history reach;
+   chosen on the lead-time score, every tier is reachable from the attributes a lead has, and accounts with deal
+   data can only score higher. The notes give the tier shares both ways.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from icpkit.errors import DataError
 from icpkit.ingest.schema import ColumnKind
 from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op, Routing, Tiers
 
-__all__ = ["CandidateResult", "Discoverer"]
+__all__ = ["CandidateResult", "Discoverer", "shares_of_tiers"]
 
 Progress = Callable[[str, float], None]
 OPEN = COHORTS.index("open")
@@ -152,6 +157,7 @@ class Discoverer:
         penalty: str = "l2",
         tier_shares: tuple[float, float, float] = (0.05, 0.15, 0.30),
         behavioral: bool = True,
+        max_behavioral_share: float = 0.20,
         progress: Progress | None = None,
     ) -> None:
         self.min_support = min_support
@@ -173,6 +179,7 @@ class Discoverer:
         self.penalty = penalty
         self.tier_shares = tier_shares
         self.behavioral = behavioral
+        self.max_behavioral_share = max_behavioral_share
         self.progress = progress
 
     # ------------------------------------------------------------------------------------------------------
@@ -189,6 +196,8 @@ class Discoverer:
             raise ValueError(f"max_per_layer must be at least 1, got {self.max_per_layer}")
         if not 0 <= self.low_value_weight <= 1:
             raise ValueError(f"low_value_weight must be in [0, 1], got {self.low_value_weight}")
+        if not 0 <= self.max_behavioral_share <= 1:
+            raise ValueError(f"max_behavioral_share must be in [0, 1], got {self.max_behavioral_share}")
         if self.penalty not in ("l1", "l2"):
             raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
 
@@ -229,9 +238,10 @@ class Discoverer:
                 encoded += be
                 notes.append(
                     "behavioral criteria ("
-                    + ", ".join(beh.column_names)
-                    + ") come from deals: they describe how the ICP bought, are unknown for a new lead and are "
-                    "scored only where present (missing is unknown, never a penalty)"
+                    + ", ".join(f"{c} of the first deal" for c in beh.column_names)
+                    + ") come from deals: they describe how the ICP first came to buy, are unknown for a new lead "
+                    "and are scored only where present (missing is unknown, never a penalty), with at most "
+                    f"{self.max_behavioral_share:.0%} of the points"
                 )
         self.profiles_: list[FieldProfile] = profiles
         index = FieldIndex(encoded, n)
@@ -271,14 +281,22 @@ class Discoverer:
 
         # ---- scores and tiers ---------------------------------------------------------------------------
         scores = np.zeros(n, dtype=np.int64)
-        for (_, crit), m in zip(criteria, masks, strict=True):
-            scores += m.astype(np.int64) * crit.points
+        lead = np.zeros(n, dtype=np.int64)
+        for (layer, crit), m in zip(criteria, masks, strict=True):
+            scores += m * crit.points
+            if layer != "behavioral":
+                lead += m * crit.points
         self.scores_ = np.minimum(scores, 100)
+        self.lead_scores_ = np.minimum(lead, 100)
+        kept = ~excluded
+        on_lead = bool((self.lead_scores_[kept] > 0).any())
         self.tiers_: Tiers = (
-            choose_tiers(self.scores_[~excluded], self.tier_shares)
+            choose_tiers((self.lead_scores_ if on_lead else self.scores_)[kept], self.tier_shares)
             if criteria
             else Tiers(tier1=100, tier2=100, tier3=100)
         )
+        if criteria:
+            notes.extend(self._tier_notes(on_lead))
         self.no_signal_ = not criteria
         tested = sum(1 for r in results if r.candidate.selectable)
         fields = sorted({r.candidate.field for r in results})
@@ -303,6 +321,26 @@ class Discoverer:
         self.notes_: list[str] = notes
         self._tell("done", 1.0)
         return self
+
+    def _tier_notes(self, on_lead: bool) -> list[str]:
+        beh = sum(c.points for layer, c in self.criteria_ if layer == "behavioral")
+        if not beh:
+            return []
+        if not on_lead:
+            return [
+                "only behavioral criteria were found: the ICP says how customers bought, not who they are, and a "
+                "new lead (no deals) scores 0; tiers come from the full score"
+            ]
+
+        def fmt(scores: np.ndarray) -> str:
+            sh = shares_of_tiers(scores, self.excluded_, self.tiers_)
+            return ", ".join(f"{k} {sh[k]:.1%}" for k in ("tier1", "tier2", "tier3"))
+
+        return [
+            f"behavioral criteria carry {beh} of 100 points; tier thresholds come from the lead-time score "
+            "(behavioral criteria unknown), so every tier is reachable without deal data. Shares of accounts as "
+            f"a new lead would be scored: {fmt(self.lead_scores_)}; with their deal data: {fmt(self.scores_)}"
+        ]
 
     # ------------------------------------------------------------------------------------------------------
     def _evidence(self, c: np.ndarray, p: float | None, q: float | None, base: tuple) -> Evidence:
@@ -700,7 +738,8 @@ class Discoverer:
                 chosen[k].status, chosen[k].note = "no weight", "no independent contribution in the points model"
         if not active:
             return [], []
-        pts = to_points(coef[active])
+        capped = np.array([chosen[k].candidate.layer == "behavioral" for k in active], dtype=bool)
+        pts = to_points(coef[active], capped=capped, cap=self.max_behavioral_share)
         criteria: list[tuple[str, Criterion]] = []
         out_masks: list[np.ndarray] = []
         for k, pt in zip(active, pts, strict=True):
@@ -747,6 +786,24 @@ class Discoverer:
         if not rows:
             return pa.table({"field": pa.array([], pa.string())})
         return pa.Table.from_pylist(rows)
+
+
+def shares_of_tiers(scores: np.ndarray | None, excluded: np.ndarray, tiers: Tiers) -> dict[str, float]:
+    """Share of accounts in each tier, ``none`` and ``excluded`` from scores and the exclusion mask."""
+    if scores is None:
+        return {}
+    s, ex = scores, excluded
+    n = max(s.size, 1)
+    t1 = ~ex & (s >= tiers.tier1)
+    t2 = ~ex & ~t1 & (s >= tiers.tier2)
+    t3 = ~ex & ~t1 & ~t2 & (s >= tiers.tier3)
+    return {
+        "tier1": float(t1.sum() / n),
+        "tier2": float(t2.sum() / n),
+        "tier3": float(t3.sum() / n),
+        "none": float((~ex & ~t1 & ~t2 & ~t3).sum() / n),
+        "excluded": float(ex.sum() / n),
+    }
 
 
 def _pair_layer(a: str, b: str) -> str:

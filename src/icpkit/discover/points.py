@@ -5,6 +5,11 @@ Signal (high-value retained) against anti-signal, with low-value retained accoun
 Rows are first collapsed to distinct indicator patterns with summed weights, which leaves the fit unchanged and
 makes it independent of the number of accounts. Points are proportional to the positive coefficients, whole
 numbers, and sum to 100 (a perfect fit); a criterion with no positive weight gets no points and is dropped.
+
+A group of criteria can be capped to a share of the points (``to_points(..., capped=mask, cap=0.2)``): the
+behavioural layer is unknown for a new lead, so if it carried most of the points no lead could reach the top tiers.
+When the group's weights would take more than its cap, it gets exactly ``floor(cap * total)`` points, shared in
+proportion to its weights, and the other criteria share the rest in proportion to theirs.
 """
 
 from __future__ import annotations
@@ -41,11 +46,35 @@ def fit_weights(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float = 1.0, 
     return model.coef_.ravel()
 
 
-def to_points(weights: np.ndarray, total: int = 100) -> np.ndarray:
-    """Whole points proportional to the positive weights, summing to ``total`` (largest remainder)."""
+def to_points(
+    weights: np.ndarray, total: int = 100, *, capped: np.ndarray | None = None, cap: float = 1.0
+) -> np.ndarray:
+    """Whole points proportional to the positive weights, summing to ``total`` (largest remainder).
+
+    ``capped`` marks criteria whose points together may not exceed ``floor(cap * total)`` while the others have
+    positive weight to take the rest.
+    """
     pos = np.clip(np.asarray(weights, dtype=float), 0.0, None)
-    if pos.sum() <= 0:
+    pts = _allocate(pos, total)
+    if capped is None:
+        return pts
+    capped = np.asarray(capped, dtype=bool)
+    budget = int(np.floor(max(0.0, min(1.0, cap)) * total + 1e-9))
+    if pts[capped].sum() <= budget or pos[~capped].sum() <= 0:
+        return pts
+    out = np.zeros(pos.size, dtype=int)
+    out[capped] = _allocate(pos[capped], budget)
+    out[~capped] = _allocate(pos[~capped], total - int(out[capped].sum()))
+    return out
+
+
+def _allocate(pos: np.ndarray, total: int) -> np.ndarray:
+    if pos.sum() <= 0 or total <= 0:
         return np.zeros(pos.size, dtype=int)
+    if np.count_nonzero(pos) > total:  # fewer points than criteria: the weakest get none
+        weakest = np.argsort(-pos, kind="stable")[total:]
+        pos = pos.copy()
+        pos[weakest] = 0.0
     raw = pos / pos.sum() * total
     pts = np.floor(raw).astype(int)
     pts[(pos > 0) & (pts == 0)] = 1
