@@ -160,9 +160,16 @@ class _Column:
         self.is_list = self.values.kind == "list"
         if self.is_list:
             a = self.values.arr
-            self.missing = ~_np(a.is_valid())
-            self.items = _Values(pc.list_flatten(a))
-            self.parents = np.asarray(pc.list_parent_indices(a).to_numpy(zero_copy_only=False), dtype=np.int64)
+            valid = _np(a.is_valid())
+            self.missing = ~valid
+            # A null list may still own values in its offsets (a legal layout, e.g. built with a validity mask):
+            # list_flatten skips them but list_parent_indices does not. Dropping the null lists first keeps items
+            # and their rows aligned.
+            rows = np.nonzero(valid)[0]
+            kept = a if rows.size == self.n else a.filter(pa.array(valid))
+            self.items = _Values(pc.list_flatten(kept))
+            parents = np.asarray(pc.list_parent_indices(kept).to_numpy(zero_copy_only=False), dtype=np.int64)
+            self.parents = rows[parents]
         else:
             self.missing = ~self.values.present
             self.items = self.values
