@@ -1,0 +1,98 @@
+"""Is the ICP too loose or too narrow? The share of inbound leads it routes to sales, and the target-list size.
+
+- Leads: tiers 1–2 should hold 5–30% of inbound leads. Above, sales drowns in "fit" leads and the ICP does not
+  discriminate; below, it starves sales. The advice names the tier-2 minimum score that would bring the share
+  back into the band, computed on the leads themselves.
+- Target list: 500–5,000 new accounts is workable for sales and ABM; the sizing funnel
+  (:func:`icpkit.size.size_universe`) already says which way to move, so its health is reused as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+
+from icpkit.score.vector import score_table
+from icpkit.size.funnel import SizingReport
+from icpkit.spec.model import ICPSpec
+from icpkit.validate.metrics import Estimate, wilson
+from icpkit.validate.model import Figure, LeadsCheck, TargetsCheck
+
+__all__ = ["LEADS_BAND", "lead_share_check", "leads_check", "targets_check"]
+
+LEADS_BAND = (0.05, 0.30)
+
+
+def _share_at(scores: np.ndarray) -> np.ndarray:
+    """``share[s]`` = share of leads scoring at least ``s`` (s = 0..100); excluded leads carry -1 and never count."""
+    counts = np.bincount(scores[scores >= 0].astype(np.int64), minlength=101)[:101]
+    return counts[::-1].cumsum()[::-1] / max(scores.size, 1)
+
+
+def lead_share_check(
+    scores: np.ndarray, tiers: np.ndarray, spec: ICPSpec, band: tuple[float, float] = LEADS_BAND
+) -> LeadsCheck:
+    """The narrowness verdict from already-scored leads (``scores`` and ``tiers`` arrays)."""
+    n = int(tiers.size)
+    fit = int(np.isin(tiers, ("tier1", "tier2")).sum())
+    lo_b, hi_b = band
+    share = fit / n if n else float("nan")
+    lo, hi = wilson(fit, n)
+    fig = Figure.of(Estimate(share, float(lo), float(hi)), n, fit, "wilson")
+    t2 = spec.tiers.tier2
+    eligible = np.where(tiers == "excluded", -1, scores)
+    if n == 0:
+        return LeadsCheck(leads=0, fit=0, share=fig, band=band, status="healthy", message="no leads to judge")
+    pct = f"{share:.0%} of {n:,} inbound leads ({fit:,}) reach tier 1–2"
+    if share > hi_b:
+        ok = np.flatnonzero(_share_at(eligible) <= hi_b)
+        ok = ok[ok > t2]
+        s = int(ok[0]) if ok.size else None
+        advice = (
+            f"raise the tier-2 minimum from {t2} to {s} (that routes ≤{hi_b:.0%} of these leads to sales)"
+            if s is not None
+            else "add criteria or exclusions that separate these leads: no score threshold gets below the band"
+        )
+        return LeadsCheck(
+            leads=n, fit=fit, share=fig, band=band, status="too_loose",
+            message=f"too loose: {pct}, above the {hi_b:.0%} ceiling; sales would chase accounts that rarely win",
+            suggestion=advice,
+        )  # fmt: skip
+    if share < lo_b:
+        ok = np.flatnonzero(_share_at(eligible) >= lo_b)  # the highest threshold under t2 reaching the floor
+        ok = ok[ok < t2]
+        s = int(ok[-1]) if ok.size else None
+        advice = (
+            f"lower the tier-2 minimum from {t2} to {s} (that routes ≥{lo_b:.0%} of these leads to sales)"
+            if s is not None and s > 0
+            else "loosen criteria (wider bands or more values): too few leads score at all"
+        )
+        return LeadsCheck(
+            leads=n, fit=fit, share=fig, band=band, status="too_narrow",
+            message=f"too narrow: {pct}, below the {lo_b:.0%} floor; the ICP starves sales of pipeline",
+            suggestion=advice,
+        )  # fmt: skip
+    return LeadsCheck(
+        leads=n, fit=fit, share=fig, band=band, status="healthy",
+        message=f"healthy: {pct}, inside the {lo_b:.0%}–{hi_b:.0%} band",
+    )  # fmt: skip
+
+
+def leads_check(
+    spec: ICPSpec, leads: pa.Table, *, as_of: dt.date | None = None, band: tuple[float, float] = LEADS_BAND
+) -> LeadsCheck:
+    """Score ``leads`` with ``spec`` and judge the share routed to sales (tiers 1–2)."""
+    scored = score_table(spec, leads, as_of=as_of or spec.as_of, explain=False)
+    tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
+    scores = np.asarray(scored.column("score").to_numpy(zero_copy_only=False), dtype=np.int64)
+    return lead_share_check(scores, tiers, spec, band)
+
+
+def targets_check(report: SizingReport) -> TargetsCheck:
+    """The target-list verdict, from a sizing report's health."""
+    h = report.health
+    return TargetsCheck(
+        targets=h.targets, band=h.band, status=h.status, message=h.message, suggestions=list(h.suggestions)
+    )
