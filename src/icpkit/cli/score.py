@@ -38,6 +38,9 @@ def score(
         None, "--format", "-f", help="hubspot, salesforce or csv: the CRM import columns (id + icp_*)."
     ),
     memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 4GB."),
+    keep_order: bool = typer.Option(
+        False, "--keep-order", help="Write rows in input order (more memory on very large files)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
     """Score records: one row per input record with its id, score, tier, route and the explanation."""
@@ -71,6 +74,7 @@ def score(
             memory_limit=memory_limit,
             progress=not as_json and console.is_terminal,
             engine=chosen.name,
+            keep_order=keep_order,
         )
         summary = {"rows": result.rows, "tiers": result.tier_counts}
     summary |= {"output": str(out), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}

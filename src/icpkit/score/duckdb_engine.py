@@ -198,12 +198,15 @@ def score_file(
     row_group_size: int = ROW_GROUP_SIZE,
     progress: bool = True,
     engine: str = "duckdb",
+    keep_order: bool = False,
 ) -> ScoreSummary:
     """Score ``source`` into ``out`` (.parquet, .csv or .jsonl) with bounded memory; returns tier counts.
 
     ``source`` is a Parquet file or glob, a ``file.duckdb::table``, a CRM export (CSV, Excel, JSON; mapped with
-    ``preset`` / ``mapping`` through ingest) or an Arrow table. Rows keep the input's order. ``crm`` (hubspot,
-    salesforce, csv) writes the CRM import columns instead of the full table. ``engine="python"`` scores with the
+    ``preset`` / ``mapping`` through ingest) or an Arrow table. Rows come out in parallel order unless
+    ``keep_order`` (measured on 10M rows: keeping the order buffers results and raises peak memory from ~0.3 GB to
+    ~0.6 GB for scores and to ~1.9 GB with explanations; every row keeps its id, which is what a CRM import
+    matches). ``crm`` (hubspot, salesforce, csv) writes the CRM import columns instead of the full table. ``engine="python"`` scores with the
     reference Arrow engine in memory (small files) and uses DuckDB only to read and write.
     """
     started = time.perf_counter()
@@ -215,6 +218,8 @@ def score_file(
     os.close(fd)
     tmp = Path(tmp_name)
     con = connect(memory_limit=memory_limit, threads=threads, temp_directory=spill)
+    if not keep_order:
+        con.execute("SET preserve_insertion_order = false")
     try:
         with _engine_errors(str(source) if not isinstance(source, pa.Table) else "<table>"):
             relation = _source_relation(con, source, preset=preset, mapping=mapping, encoding=encoding)
