@@ -65,3 +65,33 @@ def test_tiers_hit_target_shares() -> None:
     scores = np.repeat([0, 20, 40, 60, 80, 100], [600, 100, 100, 100, 50, 50])
     t = choose_tiers(scores, (0.05, 0.15, 0.30))
     assert (t.tier1, t.tier2, t.tier3) == (100, 60, 40)
+
+
+def test_l2_scorecard_matches_scikit_learn_objective() -> None:
+    sklearn = __import__("pytest").importorskip("sklearn.linear_model")
+    from icpkit.discover.points import logistic_l2
+
+    rng = np.random.default_rng(5)
+    X = (rng.random((400, 4)) < 0.4).astype(float)
+    y = (rng.random(400) < 1 / (1 + np.exp(-(X @ [1.5, -0.5, 0.0, 2.0] - 1)))).astype(int)
+    w = rng.uniform(0.5, 2.0, 400)
+    ref = sklearn.LogisticRegression(C=0.7, tol=1e-10, max_iter=5000).fit(X, y, sample_weight=w).coef_.ravel()
+    assert np.allclose(logistic_l2(X, y, w, C=0.7), ref, atol=1e-5)
+
+
+def test_numeric_candidate_counts_include_both_band_ends() -> None:
+    from icpkit.discover.candidates import FieldIndex, counts_of, generate_candidates
+    from icpkit.discover.profile import EncodedField, FieldProfile
+    from icpkit.ingest.schema import ColumnKind
+
+    rng = np.random.default_rng(2)
+    v = rng.choice([10.0, 50.0, 120.0, 500.0, 900.0, np.nan], 5000)  # many values sit exactly on edges
+    prof = FieldProfile("employees", "accounts", ColumnKind.NUMERIC, "candidate", 0.8, 5, "firmographic")
+    f = EncodedField(prof, values=v, present=~np.isnan(v))
+    index = FieldIndex([f], v.size)
+    cohort = rng.integers(0, 5, v.size)
+    params = {"min_support": 5, "max_values": 50, "max_bins": 10, "recency_windows": ()}
+    cands = [c for c in generate_candidates(index, cohort, params) if c.kind != "missing"]
+    assert {c.kind for c in cands} >= {"bin", "band"}
+    for c in cands:
+        assert np.array_equal(c.counts, counts_of(index.mask(c), cohort)), c.value

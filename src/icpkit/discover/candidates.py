@@ -8,6 +8,7 @@ category codes, pre-bins or (account, item) pairs — never a Python loop over a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +100,12 @@ class FieldIndex:
         if f.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             if cand.kind == "missing":
                 return f.codes < 0
-            return np.isin(f.codes, sel)
+            return _lookup(sel, max(len(f.labels), 2))[f.codes]  # code -1 (missing) reads the last, False slot
         if f.kind == ColumnKind.MULTI:
             if cand.kind == "missing":
                 return ~f.present
             out = np.zeros(self.n, dtype=bool)
-            out[f.item_rows[np.isin(f.item_codes, sel)]] = True
+            out[f.item_rows[_lookup(sel, len(f.labels))[f.item_codes]]] = True
             return out
         v = f.values
         if cand.kind == "missing":
@@ -131,8 +132,30 @@ class FieldIndex:
         return counts_of(m, cohort)
 
 
+def _lookup(codes: Any, n_codes: int) -> np.ndarray:
+    """Boolean table over ``n_codes`` codes plus a last False slot (for code -1): ``table[codes]`` is ``isin``."""
+    table = np.zeros(n_codes + 1, dtype=bool)
+    table[np.asarray(codes, dtype=np.int64)] = True
+    return table
+
+
+_COHORT_MASKS: list[tuple[weakref.ref, list[np.ndarray]]] = []
+
+
+def _cohort_masks(cohort: np.ndarray) -> list[np.ndarray]:
+    """``cohort == k`` for every cohort, kept for the last few cohort arrays (discovery reuses two or three)."""
+    for ref, masks in _COHORT_MASKS:
+        if ref() is cohort:
+            return masks
+    masks = [cohort == k for k in range(K)]
+    _COHORT_MASKS.insert(0, (weakref.ref(cohort), masks))
+    del _COHORT_MASKS[3:]
+    return masks
+
+
 def counts_of(mask: np.ndarray, cohort: np.ndarray) -> np.ndarray:
-    return np.bincount(cohort[mask], minlength=K).astype(np.int64)
+    """Cohort counts of the accounts in ``mask``: five AND-and-count passes, no gather of the matching rows."""
+    return np.array([np.count_nonzero(mask & m) for m in _cohort_masks(cohort)], dtype=np.int64)
 
 
 def _table(codes: np.ndarray, cohort: np.ndarray, n_codes: int) -> np.ndarray:
@@ -208,39 +231,64 @@ def _multi(f: EncodedField, cohort: np.ndarray, p: dict, index: FieldIndex) -> l
     return out
 
 
+def _cells(f: EncodedField, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Human edges of a numeric field and each account's cell among them, computed once per field.
+
+    With edges e_0 < … < e_{E-1}, cell 2i is the open interval (e_{i-1}, e_i) and cell 2i+1 the point e_i (-1:
+    missing). Every pre-bin [e_{b-1}, e_b) and every inclusive band [e_a, e_b] of the spec is a run of cells, so
+    one ``bincount`` per cohort array gives the counts of all of them, boundaries included.
+    """
+    key = ("cells", max_bins)
+    if key not in f.cache:
+        prof, v = f.profile, f.values
+        year_like = "year" in prof.name.lower()
+        edges = nice_edges(v, max_bins=max_bins, log_scale=prof.log_scale, year_like=year_like)
+        miss = np.isnan(v)
+        x = np.where(miss, 0.0, v)
+        i = np.searchsorted(edges, x, side="left")
+        at_edge = edges[np.minimum(i, max(edges.size - 1, 0))] == x if edges.size else np.zeros(x.size, bool)
+        cells = np.where(miss, -1, 2 * i + (at_edge & (i < edges.size))).astype(np.int32)
+        f.cache[key] = (edges, cells)
+    return f.cache[key]
+
+
 def _numeric(f: EncodedField, cohort: np.ndarray, p: dict, index: FieldIndex, target: str) -> list[Candidate]:
     prof = f.profile
-    v = f.values
-    year_like = "year" in prof.name.lower()
-    edges = nice_edges(v, max_bins=p["max_bins"], log_scale=prof.log_scale, year_like=year_like)
+    edges, cells = _cells(f, p["max_bins"])
+    E = edges.size
+    ct = _table(cells, cohort, 2 * E + 1)
     out: list[Candidate] = []
-    miss = np.isnan(v)
-    out.append(Candidate(prof.name, Op.EXISTS, MISSING, "missing", prof.layer, prof.source, counts_of(miss, cohort)))
-    if edges.size == 0:
+    out.append(Candidate(prof.name, Op.EXISTS, MISSING, "missing", prof.layer, prof.source, ct[-1]))
+    if E == 0:
         return out
-    b = np.searchsorted(edges, np.where(miss, 0.0, v), side="right")
-    b = np.where(miss, -1, b)
-    t = _table(b, cohort, edges.size + 1)[:-1]
-    n_bins = edges.size + 1
-    bounds = [
-        (None if i == 0 else float(edges[i - 1]), None if i == n_bins - 1 else float(edges[i])) for i in range(n_bins)
-    ]
+    cum = np.vstack([np.zeros((1, K), np.int64), np.cumsum(ct[:-1], axis=0)])  # cum[c] = cells below c
 
-    def cand(lo: float | None, hi: float | None, kind: str, search: int) -> Candidate:
+    def run(first: int, last: int) -> np.ndarray:
+        return cum[last + 1] - cum[first]
+
+    # pre-bin b = [e_{b-1}, e_b): the point e_{b-1} (cell 2b-1) and the open interval after it (cell 2b)
+    t = np.array([run(max(2 * b - 1, 0), 2 * b) for b in range(E + 1)])
+
+    def cand(a: int | None, b: int | None, kind: str, search: int) -> Candidate:
+        """Inclusive band [e_a, e_b] (None = open end)."""
+        lo, hi = (None if a is None else float(edges[a])), (None if b is None else float(edges[b]))
         value = [None if lo is None else _clean_number(lo), None if hi is None else _clean_number(hi)]
-        sel = (lo, hi)
-        c = index.mask_counts(prof.name, sel, cohort)
-        return Candidate(prof.name, Op.BETWEEN, value, kind, prof.layer, prof.source, c, search=search, selector=sel)
+        c = run(0 if a is None else 2 * a + 1, 2 * E if b is None else 2 * b + 1)
+        return Candidate(
+            prof.name, Op.BETWEEN, value, kind, prof.layer, prof.source, c, search=search, selector=(lo, hi)
+        )
 
-    for lo, hi in bounds:
-        out.append(cand(lo, hi, "bin", 1))
+    for b in range(E + 1):
+        out.append(cand(None if b == 0 else b - 1, None if b == E else b, "bin", 1))
     learn_t = _learning(t)
     targets = {"signal": (t[:, 0], learn_t), "churn": (t[:, 2], t[:, :3].sum(1)), "loss": (t[:, 3], learn_t)}
     tgt, tot = targets[target]
     for sign in (1, -1) if target == "signal" else (1,):
         band = best_band(tgt.astype(float), tot.astype(float), edges, min_count=p["min_support"], sign=sign)
         if band is not None and band.hi_bin > band.lo_bin:
-            out.append(cand(band.lo, band.hi, "band", band.n_searched))
+            a = None if band.lo_bin == 0 else band.lo_bin - 1
+            b = None if band.hi_bin == E else band.hi_bin
+            out.append(cand(a, b, "band", band.n_searched))
     return out
 
 

@@ -648,13 +648,14 @@ class Discoverer:
         m = len(pool)
         XtX = np.zeros((m, m))
         XsX = np.zeros((m, m))
+        masks = [self._index.mask(c)[learn] for c in self._pool]  # each mask built once
         step = 250_000
         for start in range(0, learn.size, step):
-            rows = learn[start : start + step]
-            X = np.stack([self._index.mask(c)[rows] for c in self._pool], axis=1).astype(np.float32)
+            X = np.stack([mk[start : start + step] for mk in masks], axis=1).astype(np.float32)
             XtX += X.T @ X
             Xs = X[sig[start : start + step]]
             XsX += Xs.T @ Xs
+        del masks
         S, N = float(sig.sum()), float(learn.size)
         i, j = np.triu_indices(m, k=1)
         fields = np.array([c.field for c in self._pool])

@@ -52,6 +52,7 @@ class EncodedField:
     item_rows: np.ndarray | None = None  # multi: account row of each (row, item) pair, deduplicated
     item_codes: np.ndarray | None = None
     present: np.ndarray | None = None  # bool per account: has a value
+    cache: dict = field(default_factory=dict, repr=False)  # derived arrays reused across passes (edges, cells)
 
     @property
     def name(self) -> str:
