@@ -13,8 +13,9 @@ Two measures per criterion, each a lift (risk ratio) among the accounts where th
 A change is the two-sided z test of the difference of log lifts (``drift.stats.log_ratio_change``). The smaller
 of a criterion's two p-values, doubled (Bonferroni over the two measures), is adjusted by Holm over the criteria,
 so a stable ICP reports a change with probability at most ``alpha``. A criterion whose lift fell significantly
-has ``weakened``; when its interval now also includes 1 it has ``stopped`` mattering. A significant rise is ``strengthened`` (reported, never drift). An interval that now
-includes 1 without a significant fall is ``inconclusive``: too few accounts in the period to tell, not drift.
+has ``weakened``; when its interval now also includes 1 it has ``stopped`` mattering. A significant rise is
+``strengthened`` (reported, never drift). An interval that now includes 1 without a significant fall is
+``inconclusive``: too few accounts in the period to tell, not drift.
 """
 
 from __future__ import annotations
