@@ -206,8 +206,8 @@ def score_file(
     ``preset`` / ``mapping`` through ingest) or an Arrow table. Rows come out in parallel order unless
     ``keep_order`` (measured on 10M rows: keeping the order buffers results and raises peak memory from ~0.3 GB to
     ~0.6 GB for scores and to ~1.9 GB with explanations; every row keeps its id, which is what a CRM import
-    matches). ``crm`` (hubspot, salesforce, csv) writes the CRM import columns instead of the full table. ``engine="python"`` scores with the
-    reference Arrow engine in memory (small files) and uses DuckDB only to read and write.
+    matches). ``crm`` (hubspot, salesforce, csv) writes the CRM import columns instead of the full table.
+    ``engine="python"`` scores with the reference Arrow engine in memory (small files); DuckDB only reads and writes.
     """
     started = time.perf_counter()
     out = Path(out)
