@@ -1,0 +1,106 @@
+"""``icpkit report``: the one-page ICP document with its evidence appendix, as one self-contained HTML file.
+
+Thin: reads the files, runs what the report needs (build on all the data, the held-out validation, the universe
+sizing when ``--universe`` is given), calls :func:`icpkit.report.render_report` and writes the HTML atomically.
+With ``--spec`` the document shows that spec; the appendix still lists every candidate of a build on the data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from icpkit.cli import app, console
+from icpkit.cli._progress import progress_bar
+from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
+from icpkit.csvsafe import write_text
+from icpkit.errors import InputError
+from icpkit.report import render_report
+
+__all__ = ["report"]
+
+
+@app.command()
+def report(
+    accounts: Path = typer.Option(..., "--accounts", "-a", help="Accounts / companies export."),
+    deals: Path | None = typer.Option(None, "--deals", "-d", help="Deals / opportunities export."),
+    subscriptions: Path | None = typer.Option(None, "--subscriptions", help="Subscriptions (ARR, start/end)."),
+    out: Path = typer.Option(Path("icp-report.html"), "--out", "-o", help="Where to write the report (HTML)."),
+    spec: Path | None = typer.Option(None, "--spec", "-s", help="Spec to present (default: build on all data)."),
+    leads: Path | None = typer.Option(None, "--leads", help="Inbound leads: share reaching tiers 1–2."),
+    universe: Path | None = typer.Option(None, "--universe", help="Company universe: the TAM → SAM → tier funnel."),
+    universe_map: list[str] = typer.Option([], "--universe-map", help="Mapping for the universe file."),
+    validate_: bool = typer.Option(True, "--validate/--no-validate", help="Backtest on held-out data."),
+    folds: int | None = typer.Option(None, "--folds", min=2, help="Stratified k-fold instead of the time split."),
+    cutoff: str | None = typer.Option(None, "--cutoff", help="Time-split date (default: ~27.5% of deals after)."),
+    preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
+    mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
+    stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage label=won|lost|open' (repeatable)."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the exports (default: detect)."),
+    name: str = typer.Option("icp", "--name", help="Name of the ICP built when no --spec is given."),
+    title: str | None = typer.Option(
+        None, "--title", help="Document title (default: 'Ideal Customer Profile — name')."
+    ),
+    paper: str = typer.Option("A4", "--paper", help="A4 or Letter: the page size when printed."),
+    window_months: int = typer.Option(24, "--window-months", min=1, help="Outcome window of the cohorts."),
+    top_share: float = typer.Option(0.20, "--top-share", min=0.01, max=1.0, help="Top share by value = high value."),
+    min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
+    fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
+    min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of what was written."),
+) -> None:
+    """Write the one-page ICP document (sentence, criteria with evidence, exclusions, tiers, held-out figures,
+    market funnel) with an appendix of every candidate and charts: self-contained HTML that prints to PDF."""
+    paper_size = {"a4": "A4", "letter": "Letter"}.get(paper.lower())
+    if paper_size is None:
+        raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
+    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    with progress_bar(not as_json) as tell:
+        tell("reading exports", 0.0)
+        inputs = load_inputs(
+            accounts, deals, subscriptions, spec=spec, leads=leads, universe=universe, preset=preset,
+            mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map,
+        )  # fmt: skip
+        tell("building the ICP", 0.1)
+        build, why_not = full_build(inputs.dataset, params)
+        shown = inputs.spec or (build.spec if build is not None else None)
+        sizing = None
+        if inputs.universe is not None and shown is not None and shown.criteria():
+            from icpkit.size import size_universe
+
+            tell("sizing the universe", 0.4)
+            sizing = size_universe(shown, inputs.universe, accounts=inputs.dataset.accounts, deals=inputs.dataset.deals)
+        validation = None
+        if validate_:
+            tell("backtesting on held-out data", 0.6)
+            validation = run_validation(
+                inputs, params, folds=folds, cutoff=cutoff, held_share=0.275, seed=0, build=build, sizing=sizing
+            )
+        tell("rendering", 0.9)
+        html = render_report(
+            build,
+            validation,
+            sizing,
+            spec=inputs.spec,
+            accounts=inputs.dataset.accounts,
+            insufficient=why_not,
+            title=title,
+            paper=paper_size,
+            sources=[Path(p).name for p in inputs.dataset.sources.values()],
+        )
+        written = write_text(html, out)
+    summary = {
+        "out": str(written),
+        "bytes": len(html.encode("utf-8")),
+        "no_signal": build is None or build.no_signal,
+        "validated": validation is not None,
+        "passed": validation.passed if validation is not None else None,
+        "sized": sizing is not None,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        state = "no reliable signal — the report says so" if summary["no_signal"] else "ICP with evidence"
+        console.print(f"report written → {written} ({state})", highlight=False, soft_wrap=True)
