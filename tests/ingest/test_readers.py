@@ -11,8 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from icpkit.errors import UnreadableFileError
+from icpkit.ingest.raw_table import _blank_to_null
 from icpkit.ingest.readers import read_raw
 
 
@@ -220,3 +223,34 @@ def test_public_exports_read(shared_data: Path) -> None:
     assert raw.num_rows > 8000
     universe = read_raw(shared_data / "company_universe_financedatabase" / "equities_80_exchanges.csv.gz")
     assert universe.num_rows > 60_000 and "market_cap" in universe.columns
+
+
+_CELLS = ["", " ", "\t", "a", " a", "a ", "\ta\t", "\u00a0a ", " a\r\n", "é ", " ü", "a b", "\u00a0x\u00a0", None]
+
+
+def _blank_to_null_reference(cell: str | None) -> str | None:
+    if cell is None:
+        return None
+    if cell == "" or cell[:1] in (" ", "\t") or cell[-1:] in (" ", "\t"):
+        return cell.strip(" \t\r\n\u00a0") or None
+    return cell
+
+
+@given(
+    chunks=st.lists(st.lists(st.sampled_from(_CELLS), max_size=12), min_size=1, max_size=4),
+    start=st.integers(0, 3),
+    large=st.booleans(),
+)
+def test_blank_to_null_matches_its_definition_on_sliced_chunks(chunks: list[list[str | None]], start: int, large: bool):
+    typ = pa.large_string() if large else pa.string()
+    # slices give chunks with a non-zero offset into shared buffers, as Arrow readers hand them out
+    arrays = [pa.array(["pad"] * start + cells, typ).slice(start) for cells in chunks]
+    column = pa.chunked_array(arrays, typ)
+    got = _blank_to_null(column)
+    assert got.type == typ
+    assert got.to_pylist() == [_blank_to_null_reference(c) for cells in chunks for c in cells]
+
+
+def test_blank_to_null_keeps_a_clean_column_without_copying() -> None:
+    column = pa.chunked_array([pa.array(["a", None, "b c"]), pa.array(["é"])])
+    assert _blank_to_null(column) is column

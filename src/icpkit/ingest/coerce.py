@@ -223,9 +223,11 @@ def _run_sql(
             column = table[c.source]
             indices = None
             if c.text and len(column) > 1000:
-                encoded = pc.dictionary_encode(column.combine_chunks())
-                if len(encoded.dictionary) < DISTINCT_SHARE * len(column):
-                    column, indices = encoded.dictionary, encoded.indices
+                # chunk by chunk, no concatenated copy: every output chunk shares the one final dictionary
+                encoded = pc.dictionary_encode(column)
+                dictionary = encoded.chunks[-1].dictionary
+                if len(dictionary) < DISTINCT_SHARE * len(column):
+                    column, indices = dictionary, pa.chunked_array([ch.indices for ch in encoded.chunks])
             con.register("__src", pa.table({c.source: column}))
             _stats(con, [c])
             q = _Query()
@@ -250,7 +252,7 @@ def _run_sql(
             for name in result.column_names:
                 values = result[name]
                 if indices is not None:  # spread the per-distinct-value results back over the rows
-                    values = pa.chunked_array([values.combine_chunks().take(indices)])
+                    values = pc.take(values.combine_chunks(), indices)
                 out[name] = values
         return out
     except duckdb.Error as exc:

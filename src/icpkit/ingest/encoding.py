@@ -159,16 +159,27 @@ def check_encoding(sample: TextSample, encoding: str, path: Path) -> str:
 
 
 def scan_for_nul(path: Path, *, compressed: bool) -> tuple[int, int] | None:
-    """(byte offset, line) of the first NUL in the (decompressed) file, scanned in large chunks; None when clean."""
-    offset, lines = 0, 1
+    """(byte offset, line) of the first NUL in the (decompressed) file, scanned in large chunks; None when clean.
+
+    Lines are counted only once a NUL is found (a second pass up to it): counting them on the way cost more than
+    the search itself, for the clean files that are the rule.
+    """
+    offset, found = 0, None
     with _open_binary(path, compressed) as fh:
         while chunk := fh.read(_CHUNK):
             pos = chunk.find(b"\x00")
             if pos >= 0:
-                return offset + pos, lines + chunk.count(b"\n", 0, pos)
+                found = offset + pos
+                break
             offset += len(chunk)
+    if found is None:
+        return None
+    lines, offset = 1, 0
+    with _open_binary(path, compressed) as fh:
+        while offset < found and (chunk := fh.read(min(_CHUNK, found - offset))):
             lines += chunk.count(b"\n")
-    return None
+            offset += len(chunk)
+    return found, lines
 
 
 @contextlib.contextmanager

@@ -176,7 +176,9 @@ def _stats(con: duckdb.DuckDBPyConnection, cols: list[_Column]) -> None:
             # only cells that are not plain numbers can tell a decimal comma from a thousands separator
             odd = f"contains({ref}, ',') OR regexp_matches({ref}, '\\.\\d{{3}}(?:\\D|$)')"
             aggs.append((c, "euro", f"count_if(CASE WHEN {odd} THEN regexp_matches({ref}, {_lit(_EURO_RE)}) END)"))
-            aggs.append((c, "us", f"count_if(regexp_matches({ref}, {_lit(_US_RE)}))"))
+            # every US-only form has a '.': the regex runs on those cells alone
+            us = f"contains({ref}, '.') AND regexp_matches({ref}, {_lit(_US_RE)})"
+            aggs.append((c, "us", f"count_if(CASE WHEN contains({ref}, '.') THEN {us} END)"))
         elif c.spec.kind == ColumnKind.DATE and c.spec.date_order is None:
             shaped = f"substr(trim({ref}), 5, 1) <> '-'"  # ISO dates cannot tell day from month order
             for key, group in (("max_a", 1), ("max_b", 2)):

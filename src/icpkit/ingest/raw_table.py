@@ -123,19 +123,44 @@ _TRIM = " \t\r\n\u00a0"
 
 
 def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Trimmed text with blank cells as null; Arrow kernels, and no copy at all when the column is already clean.
+    """Trimmed text with blank cells as null; no copy at all when the column is already clean.
 
-    Only cells that start or end with a space or tab are looked at again (then trimmed of CR/LF/NBSP too):
-    checking every whitespace character at both ends doubled the cost of a read for cells that never have them.
+    Only cells that are empty or start or end with a space or tab are looked at again (then trimmed of CR/LF/NBSP
+    too). Finding them reads the first and last byte of every cell straight from the Arrow buffers with NumPy:
+    as string kernels (five passes per column) that check cost a third of a read.
     """
-    ragged = pc.equal(column, "")
-    for ch in _EDGES:
-        ragged = pc.or_(ragged, pc.or_(pc.starts_with(column, ch), pc.ends_with(column, ch)))
-    if not pc.any(ragged).as_py():
-        return column
-    trimmed = pc.utf8_trim(column, _TRIM)
-    fixed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
-    return pc.if_else(ragged, fixed, column)
+    chunks, changed = [], False
+    for chunk in column.chunks:
+        ragged = _ragged(chunk)
+        if ragged is not None:
+            trimmed = pc.utf8_trim(chunk, _TRIM)
+            fixed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, chunk.type), trimmed)
+            chunk, changed = pc.if_else(pa.array(ragged), fixed, chunk), True
+        chunks.append(chunk)
+    return pa.chunked_array(chunks, column.type) if changed else column
+
+
+_EDGE_BYTES = tuple(ord(ch) for ch in _EDGES)
+
+
+def _ragged(chunk: pa.Array) -> np.ndarray | None:
+    """Mask of the non-null cells that are empty or start or end with a space or tab; None when there are none."""
+    n = len(chunk)
+    if n == 0:
+        return None
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width, count=chunk.offset + n + 1)[chunk.offset :]
+    starts, ends = offsets[:-1], offsets[1:]
+    ragged = ends == starts
+    if data_buffer is not None and data_buffer.size:
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        first, last = data.take(starts, mode="clip"), data.take(ends - 1, mode="clip")
+        for byte in _EDGE_BYTES:  # an ASCII byte is never part of a multi-byte UTF-8 character
+            ragged |= (first == byte) | (last == byte)
+    if chunk.null_count:
+        ragged &= np.asarray(pc.is_valid(chunk))
+    return ragged if ragged.any() else None
 
 
 def _cleaned(rel: duckdb.DuckDBPyRelation, names: Sequence[str] | None = None) -> pa.Table:
