@@ -212,6 +212,14 @@ def validate(
         col = np.asarray(outcomes.column(name).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
         held_counts[name] = int((col & judged).sum())
     held_counts = {"accounts": int(judged.sum()), **held_counts}
+    if method == "time":
+        repeat = int(np.sum(np.asarray(outcomes.column("repeat").to_numpy(zero_copy_only=False), dtype=bool)))
+        held_counts["repeat_business"] = repeat
+        if repeat:
+            notes.append(
+                f"{repeat:,} accounts with deals after the cutoff were already customers at it: their later deals "
+                "are repeat or expansion business and are not judged (the ICP is about winning new accounts)"
+            )
 
     under: HoldoutFigures | None = None
     if under_spec is not None:
@@ -233,6 +241,9 @@ def validate(
         notes.append("narrowness needs a spec: give one, or let validate build it on all the data")
 
     found_figs = rebuilt
+    if found_figs is None:  # nothing learned: judge availability on an all-non-fit scoring
+        nothing = np.full(data.accounts.num_rows, "none", dtype=object)
+        found_figs = _figures(nothing, outcomes, avail, fit_tiers, source="rebuilt", label="", spec_name="")
     vs = verdicts(found_figs, build_error=build_error, no_signal=no_signal, leads=leads_result, targets=targets_result)
     if rebuilt is not None and under is not None and method == "time":
         same = {c.split(" (")[0] for c in rebuilt.criteria} & {c.split(" (")[0] for c in under.criteria}

@@ -91,7 +91,9 @@ def compare(
             metric="cycle_days", label="Median sales cycle (days)", fit=_median(c1), non_fit=_median(c2),
             contrast=Figure.of(median_ratio_ci(c1, c2), int(c1.size + c2.size), method="exact bootstrap")
             if ok else None,
-            available=ok, note="created to closed, first won held-out deal" if ok else "no won deals with dates",
+            available=ok,
+            note="created to closed, first won held-out deal" if ok
+            else ("no held-out won deals with dates" if avail.deals else "no deals"),
         )
     )  # fmt: skip
 
@@ -147,7 +149,8 @@ def compare(
             fit=Figure.of(m1 if s1.size else NAN, int(s1.size), method="poisson bootstrap"),
             non_fit=Figure.of(m2 if s2.size else NAN, int(s2.size), method="poisson bootstrap"),
             contrast=contrast, available=ok,
-            note="amount of the first won held-out deal" if ok else "no deal amounts",
+            note="amount of the first won held-out deal" if ok
+            else ("no held-out won deals with an amount" if avail.amounts else "no deal amounts"),
         )
     )  # fmt: skip
     return out

@@ -50,6 +50,7 @@ OUTCOME_COLUMNS = (
     "deal_size",  # amount of that deal
     "start_arr",  # starting ARR of a held-out customer
     "end_arr",  # its ARR now: 0 when churned, start + expansion otherwise
+    "repeat",  # closed held-out deals, but already a customer at the cutoff: not judged
 )
 
 
@@ -262,7 +263,8 @@ def held_out_outcomes(ds: Dataset, *, cutoff: dt.date | None, as_of: dt.date) ->
                    CASE WHEN customer THEN start_arr END AS start_arr,
                    CASE WHEN customer AND start_arr IS NOT NULL
                         THEN CASE WHEN churned_raw THEN 0.0 ELSE start_arr + greatest(coalesce(expansion, 0), 0) END
-                   END AS end_arr
+                   END AS end_arr,
+                   was_customer AND f.closed AS repeat
             FROM f ORDER BY __row
         """
         out = con.sql(sql).to_arrow_table()
