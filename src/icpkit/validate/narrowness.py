@@ -47,13 +47,15 @@ def lead_share_check(
         return LeadsCheck(leads=0, fit=0, share=fig, band=band, status="healthy", message="no leads to judge")
     pct = f"{share:.0%} of {n:,} inbound leads ({fit:,}) reach tier 1–2"
     if share > hi_b:
-        ok = np.flatnonzero(_share_at(eligible) <= hi_b)
+        share_at = _share_at(eligible)
+        ok = np.flatnonzero((share_at <= hi_b) & (share_at >= lo_b))
         ok = ok[ok > t2]
         s = int(ok[0]) if ok.size else None
         advice = (
             f"raise the tier-2 minimum from {t2} to {s} (that routes ≤{hi_b:.0%} of these leads to sales)"
             if s is not None
-            else "add criteria or exclusions that separate these leads: no score threshold gets below the band"
+            else "no tier-2 minimum lands in the band (too many leads share the same scores): add criteria or "
+            "exclusions that separate them"
         )
         return LeadsCheck(
             leads=n, fit=fit, share=fig, band=band, status="too_loose",
@@ -61,7 +63,8 @@ def lead_share_check(
             suggestion=advice,
         )  # fmt: skip
     if share < lo_b:
-        ok = np.flatnonzero(_share_at(eligible) >= lo_b)  # the highest threshold under t2 reaching the floor
+        share_at = _share_at(eligible)  # the highest threshold under t2 that lands in the band
+        ok = np.flatnonzero((share_at >= lo_b) & (share_at <= hi_b))
         ok = ok[ok < t2]
         s = int(ok[-1]) if ok.size else None
         advice = (
