@@ -30,8 +30,8 @@ def activation_tables(folder: Path) -> tuple[pa.Table, pa.Table]:
     """(accounts, deals) canonical tables built from the three Olist CSV files in ``folder``."""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    q = {name: str(folder / f"{name}.csv") for name in ("olist_marketing_qualified_leads_dataset",
-                                                        "olist_closed_deals_dataset", "olist_sellers_dataset")}  # fmt: skip
+    names = ("olist_marketing_qualified_leads_dataset", "olist_closed_deals_dataset", "olist_sellers_dataset")
+    q = {name: str(folder / f"{name}.csv") for name in names}
     accounts = con.sql(
         f"""
         SELECT d.mql_id AS account_id,

@@ -29,10 +29,10 @@ from icpkit.report.charts import Bar, ForestRow, RateRow, bar_chart, forest_plot
 from icpkit.score.semantics import TIER_NAMES
 from icpkit.score.vector import score_table
 from icpkit.spec.io import content_hash
-from icpkit.spec.model import LAYERS, Criterion, Evidence, ICPSpec
+from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, ICPSpec
 from icpkit.words import clause_text, criterion_text, icp_sentence
 
-__all__ = ["STATUS_LABELS", "reasoning", "render_report", "report_context"]
+__all__ = ["STATUS_LABELS", "exclusion_text", "reasoning", "render_report", "report_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_LABELS = {
@@ -124,6 +124,14 @@ def reasoning(ev: Evidence | None) -> str:
     return ", ".join(parts)
 
 
+def exclusion_text(e: Clause) -> str:
+    """An exclusion as a noun phrase: 'Companies with business model B2C', 'Retail companies'."""
+    text = clause_text(e)
+    if text.endswith(" companies"):
+        return text[0].upper() + text[1:]
+    return f"Companies {text}"
+
+
 def _behavioural(c: Criterion) -> bool:
     return any(cl.field in BEHAVIORAL_FIELDS for cl in c.clauses())
 
@@ -209,7 +217,9 @@ def _forest(spec: ICPSpec, candidates: pa.Table) -> list[ForestRow]:
         if c.evidence is not None and _finite(c.evidence.lift)
     ]
     rows += [
-        ForestRow("not " + clause_text(e), e.evidence.lift, e.evidence.lift_low, e.evidence.lift_high, "exclusion")
+        ForestRow(
+            "excluded: " + exclusion_text(e), e.evidence.lift, e.evidence.lift_low, e.evidence.lift_high, "exclusion"
+        )
         for e in spec.exclusions
         if e.evidence is not None and _finite(e.evidence.lift)
     ]
@@ -346,7 +356,7 @@ def report_context(
     if spec is not None and not no_signal:
         ctx["sentence"] = icp_sentence(spec)
         ctx["layers"] = _layers(spec)
-        ctx["exclusions"] = [{"text": "not " + clause_text(e), "reason": e.reason} for e in spec.exclusions]
+        ctx["exclusions"] = [{"text": exclusion_text(e), "reason": e.reason} for e in spec.exclusions]
         ctx["behavioural_points"] = sum(c.points for layer, c in spec.criteria() if layer == "behavioral")
     win = _tier_rate_rows(validation, "win_rate")
     churn = _tier_rate_rows(validation, "churn_rate")
