@@ -329,7 +329,8 @@ def tier_migration(
     top: int = 10,
     id_column: str = "account_id",
 ) -> TierMigration:
-    """Score ``accounts`` with both specs; the tier-to-tier counts and the ``top`` biggest score movers.
+    """Score ``accounts`` with both specs; the tier-to-tier counts and the ``top`` biggest movers (most tiers
+    crossed, then largest score change).
 
     ``as_of`` (default: each spec's own) is the scoring date of ``within_days``. Moves up/down follow the tier
     order tier1 > tier2 > tier3 > none > excluded.
@@ -343,7 +344,7 @@ def tier_migration(
     matrix = np.bincount(ta * k + tb, minlength=k * k).reshape(k, k)
     sa = a.column("score").to_numpy()
     sb = b.column("score").to_numpy()
-    delta = np.abs(sb - sa) * 1000 + np.abs(tb - ta)  # by score change, then by tier distance
+    delta = np.abs(tb - ta) * 1000 + np.abs(sb - sa)  # by tiers crossed, then by score change
     order = np.argsort(-delta, kind="stable")
     order = order[delta[order] > 0][:top]
     ids = accounts.column(id_column).to_pylist() if id_column in accounts.column_names else None

@@ -149,8 +149,10 @@ def criterion_decay(
     # Bonferroni over the two measures, then Holm over the criteria
     both = np.vstack([p_sig, p_win])
     n_tests = np.sum(~np.isnan(both), axis=0)
-    p_min = np.where(n_tests > 0, np.nanmin(np.where(np.isnan(both), np.inf, both), axis=0) * n_tests, np.nan)
-    p_min = np.where(np.isfinite(p_min), np.minimum(p_min, 1.0), np.nan)
+    smallest = np.where(np.isnan(both), np.inf, both).min(axis=0)
+    p_min = np.full(smallest.shape, np.nan)
+    some = n_tests > 0
+    p_min[some] = np.minimum(smallest[some] * n_tests[some], 1.0)
     q = np.full(p_min.shape, np.nan)
     tested = ~np.isnan(p_min)
     q[tested] = holm(p_min[tested])

@@ -10,6 +10,11 @@ account won or lost in the period. A segment is reported when
    ``alpha``) — a real segment, not a lucky slice out of a hundred;
 3. its win rate matches or beats the ICP's (point estimate at least the fit accounts' win rate).
 
+Segments the spec already rewards are left out: when at least ``overlap`` of a segment's accounts match one
+criterion (``tech_stack contains HubSpot`` inside ``contains_any [Salesforce, HubSpot]``, a funding window inside
+the criterion's), those accounts are off-ICP for lacking *other* criteria, and their partial fit explains a
+higher win rate; the ICP is not ignoring them.
+
 ``beats`` adds a one-sided test that its win rate is above the ICP's (p <= ``alpha``): the ICP is then not merely
 too narrow but ranks the wrong accounts first. Deal-derived attributes are left out: a segment must be one a
 team can target before any deal exists.
@@ -71,6 +76,7 @@ def win_rate_divergence(
     alpha: float = 0.01,
     min_closed: int = 30,
     min_support: int = 5,
+    overlap: float = 0.8,
     max_values: int = 50,
     max_bins: int = 10,
 ) -> Divergence:
@@ -127,6 +133,13 @@ def win_rate_divergence(
         z = np.where(se > 0, (rate - icp_rate) / se, 0.0)
     p_beats = sps.norm.sf(z)
     keep = (n >= min_closed) & (w >= min_support) & (q <= alpha) & (rate > off_rate) & (rate >= icp_rate)
+    yes_off = period.yes[rows]
+    rewarded = 0
+    for i in np.nonzero(keep)[0]:
+        m = index.mask(cands[i])
+        if yes_off.shape[1] and (yes_off[m].mean(axis=0) >= overlap).any():
+            keep[i] = False
+            rewarded += 1
     segments = [
         Segment(
             description=cands[i].describe(),
@@ -145,4 +158,6 @@ def win_rate_divergence(
     ]
     base.segments = sorted(segments, key=lambda s: (-s.win_rate, s.p_adjusted))
     base.tested = len(cands)
+    if rewarded:
+        base.note = f"{rewarded} off-ICP segments win well but lie inside a criterion the spec already rewards"
     return base

@@ -12,8 +12,9 @@ Leads carry their funnel in one of two shapes, both read here:
 
 A step is flagged when the two latest quarters with at least ``min_count`` leads entering the step are both below
 the low end of its benchmark (defaults: Lead->MQL 20-25%, MQL->SQL 12-18%, SQL->Opportunity 10-12%,
-Opportunity->Won 6-9%; all configurable). Each quarter also carries the one-sided exact binomial p of being below
-the low end, so a reader can tell a clear shortfall from a small quarter's noise.
+Opportunity->Won 6-9%; all configurable) and the two quarters pooled are significantly below it (one-sided exact
+binomial p <= ``alpha``): a step converting at 11% against a 10% floor dips below it in small quarters by chance
+alone. Each quarter carries its own binomial p too, so a reader can tell a clear shortfall from noise.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def funnel_conversion(
     quarters: int = 4,
     benchmarks: dict[str, tuple[float, float]] | None = None,
     min_count: int = 30,
+    alpha: float = 0.01,
 ) -> FunnelCheck:
     """Per-quarter conversion of each funnel step over the ``quarters`` up to ``as_of``; see the module docstring."""
     bench = {**DEFAULT_BENCHMARKS, **(benchmarks or {})}
@@ -207,6 +209,9 @@ def funnel_conversion(
         note = ""
         if flagged:
             a, b = usable[-2], usable[-1]
+            pooled = float(binomial_below_pvalue(a.converted + b.converted, a.entered + b.entered, low)[0])
+            flagged = pooled <= alpha
+        if flagged:
             note = (
                 f"{a.rate:.1%} in {a.quarter} and {b.rate:.1%} in {b.quarter}, below the {low:.0%}-{high:.0%} benchmark"
             )

@@ -72,6 +72,6 @@ def psi(reference: ArrayLike, new: ArrayLike, edges: ArrayLike) -> tuple[float, 
 
 def binomial_below_pvalue(successes: ArrayLike, trials: ArrayLike, rate: ArrayLike) -> np.ndarray:
     """One-sided exact p that the true rate is below ``rate`` (small = clearly below the benchmark)."""
-    k, n, r = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (successes, trials, rate)))
+    k, n, r = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (successes, trials, rate)))
     out = np.where(n > 0, sps.binom.cdf(k, np.maximum(n, 1), r), np.nan)
     return np.asarray(out, dtype=float)

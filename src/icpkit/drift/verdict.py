@@ -231,6 +231,7 @@ def check_drift(
         quarters=t.funnel_quarters,
         benchmarks=t.benchmarks,
         min_count=t.funnel_min_count,
+        alpha=t.alpha,
     )
     tell("score distribution", 0.9)
     shift = score_shift(
