@@ -345,7 +345,9 @@ def diff(
     store: Path = store_option(),
     preset: str | None = typer.Option(None, "--preset", "-p", help="Preset for the accounts' headers."),
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: each spec's)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Scoring date of both specs (default: the later of their as_of dates)."
+    ),
     top: int = typer.Option(10, "--top", min=0, help="Biggest movers to list."),
     as_json: bool = typer.Option(False, "--json", help="Print the diff (and migration) as JSON."),
 ) -> None:
@@ -359,10 +361,12 @@ def diff(
         ds = loaded.dataset
         when = _date(as_of, "--as-of")
         table = ds.accounts
-        ref = when or b.as_of or a.as_of
+        # one scoring date for both, so a trigger window cannot pass for a change of the ICP
+        dates = [x for x in (a.as_of, b.as_of) if x is not None]
+        ref = when or (max(dates) if dates else None)
         if ds.deals is not None and ref is not None:
             table = with_behavior(table, ds.deals, ref)
-        migration = tier_migration(a, b, table, as_of=when, top=top)
+        migration = tier_migration(a, b, table, as_of=ref, top=top)
     if as_json:
         out: dict[str, Any] = {"old": a_name, "new": b_name, "diff": json.loads(d.model_dump_json())}
         out["empty"] = d.empty
