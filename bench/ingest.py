@@ -4,8 +4,10 @@
 
 The file is generated once (cached in bench/_data/, git-ignored). Each measurement runs in its own subprocess so
 peak memory (ru_maxrss, which counts DuckDB's native allocations that tracemalloc cannot see) belongs to that
-measurement alone. Printed side by side: wall time, peak RSS, their ratios, and an estimate of the same data held
-as Python objects (what a row-by-row reader would need). Target: icpkit within 3x the bare read.
+measurement alone. Printed side by side: wall time, CPU time (all threads: the fairer figure on a shared machine, and
+the one that does not credit DuckDB's parallel read), peak RSS, each the best of N runs, their ratios, and an estimate
+of the same data held as Python objects (what a row-by-row reader would need). Target: icpkit within 3x the bare
+read (aim: 2.5x CPU).
 """
 
 from __future__ import annotations
@@ -100,6 +102,13 @@ def measure(which: str, path: Path) -> dict:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
+    # Library imports stay outside the clock, as icpkit's and duckdb's do above. pyarrow imports pandas on its
+    # first conversion of a Python value (pa.array, pa.scalar, compute calls with literals): a fixed cost of any
+    # process that does that, not of reading rows, shown on its own line.
+    import_start = cpu()
+    import pandas  # noqa: F401
+
+    import_cpu = cpu() - import_start
     cpu_start = cpu()
     start = time.perf_counter()
     if which == "bare":
@@ -112,16 +121,18 @@ def measure(which: str, path: Path) -> dict:
         read_s = time.perf_counter() - start
         result = coerce_columns(raw, {k: ColumnKind(v) for k, v in PLAN.items()})
         table = result.table
-        extra = {"read_s": read_s, "problems": len(result.problems), "object_bytes": python_object_bytes(raw.table)}
     seconds = time.perf_counter() - start
     cpu_seconds = cpu() - cpu_start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if which != "bare":  # after the clocks stop: the estimate is not part of the work measured
+        extra = {"read_s": read_s, "problems": len(result.problems), "object_bytes": python_object_bytes(raw.table)}
     base = {
         "seconds": seconds,
         "cpu": cpu_seconds,
         "peak_mb": peak_kb / 1024,
         "rows": table.num_rows,
         "arrow_mb": table.nbytes / 2**20,
+        "import_cpu": import_cpu,
     }
     return base | extra
 
@@ -161,23 +172,28 @@ def main() -> None:
     for _ in range(args.repeat):
         for which in ("bare", "icpkit"):
             got = run(which, path)
-            if which not in best or got["seconds"] < best[which]["seconds"]:
+            if which not in best:
                 best[which] = got
+            else:  # each figure is its own best of N: wall and CPU are not always best in the same run
+                mine = best[which]
+                mine |= {k: min(mine[k], got[k]) for k in ("seconds", "cpu", "peak_mb", "read_s") if k in got}
     bare, ours = best["bare"], best["icpkit"]
     print(f"file: {path.name}  {args.rows:,} rows  {size_mb:.0f} MB  (cpus: {os.cpu_count()})")
     print(f"{'':28}{'bare duckdb read_csv':>22}{'icpkit read+coerce':>22}{'ratio':>9}")
     print(f"{'wall time (s, best of ' + str(args.repeat) + ')':28}{bare['seconds']:>22.2f}{ours['seconds']:>22.2f}"
           f"{ours['seconds'] / bare['seconds']:>8.2f}x")  # fmt: skip
-    print(f"{'CPU time (s, same runs)':28}{bare['cpu']:>22.2f}{ours['cpu']:>22.2f}"
+    print(f"{'CPU time (s, best of ' + str(args.repeat) + ')':28}{bare['cpu']:>22.2f}{ours['cpu']:>22.2f}"
           f"{ours['cpu'] / bare['cpu']:>8.2f}x")  # fmt: skip
     print(f"{'peak RSS (MB)':28}{bare['peak_mb']:>22.0f}{ours['peak_mb']:>22.0f}"
           f"{ours['peak_mb'] / bare['peak_mb']:>8.2f}x")  # fmt: skip
     print(f"{'result in Arrow (MB)':28}{bare['arrow_mb']:>22.0f}{ours['arrow_mb']:>22.0f}")
     print(f"  of which icpkit read_raw: {ours['read_s']:.2f} s; problems reported: {ours['problems']}")
+    print(f"  not counted above (both sides): importing pandas, {ours['import_cpu']:.2f} s CPU once per process")
     print(f"  same data as Python objects (estimate): {ours['object_bytes'] / 2**20:,.0f} MB "
           f"-> icpkit peak is {ours['peak_mb'] / (ours['object_bytes'] / 2**20):.0%} of it")  # fmt: skip
-    verdict = "meets" if ours["seconds"] <= 3 * bare["seconds"] else "MISSES"
-    print(f"  target (<= 3x bare read): {verdict}")
+    for what, key in (("CPU", "cpu"), ("wall", "seconds")):
+        verdict = "meets" if ours[key] <= 3 * bare[key] else "MISSES"
+        print(f"  target (<= 3x bare read, {what}): {verdict}")
 
 
 if __name__ == "__main__":

@@ -154,12 +154,7 @@ def coerce_columns(
             (flags if name.startswith("__icpflag_") else typed)[name] = array
 
     problems += _collect(typed, flags, table, cols, path, first_row)
-    keep_band = {
-        f"{c.target}_band"
-        for c in in_sql
-        if "band_expr" in c.decided
-        and (c.spec.bands or (c.spec.bands is None and pc.any(flags[f"__icpflag_band{c.index}"]).as_py()))
-    }
+    keep_band = {f"{c.target}_band" for c in in_sql if f"{c.target}_band" in typed}
     kinds: dict[str, ColumnKind] = {}
     names: list[str] = []
     arrays: list[pa.ChunkedArray | pa.Array] = []
@@ -210,7 +205,7 @@ DISTINCT_SHARE = 0.6  # parse the distinct values only, when there are fewer tha
 def _run_sql(
     table: pa.Table, cols: list[_Column], path: str | None, problems: list[Problem]
 ) -> dict[str, pa.ChunkedArray]:
-    """Parse the columns that need it in DuckDB: typed outputs plus ``__icpflag_`` columns, by name.
+    """Parse the columns that need it in DuckDB: typed outputs plus the ``__icpflag_`` columns that flag a row.
 
     CRM columns repeat a few spellings ("51-200", "Yes", "Salesforce; HubSpot") over millions of rows, so a
     column with few distinct values is parsed once per distinct value and spread back with an Arrow ``take``.
@@ -249,7 +244,13 @@ def _run_sql(
             q.outputs += c.decided.get("split_exprs", [])
             result = con.sql(q.sql("__src")).to_arrow_table()
             con.unregister("__src")
+            flags = [name for name in result.column_names if name.startswith("__icpflag_")]
+            raised = {name for name in flags if pc.any(result[name]).as_py()}
             for name in result.column_names:
+                if name in flags and name not in raised:
+                    continue  # nothing flagged: no row mask to spread back or report from
+                if name == f"{c.target}_band" and not (c.spec.bands or f"__icpflag_band{c.index}" in raised):
+                    continue  # no band in the column: its band text is not kept
                 values = result[name]
                 if indices is not None:  # spread the per-distinct-value results back over the rows
                     values = pc.take(values.combine_chunks(), indices)

@@ -148,7 +148,7 @@ def _ragged(chunk: pa.Array) -> np.ndarray | None:
     n = len(chunk)
     if n == 0:
         return None
-    _, offsets_buffer, data_buffer = chunk.buffers()
+    validity, offsets_buffer, data_buffer = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=width, count=chunk.offset + n + 1)[chunk.offset :]
     starts, ends = offsets[:-1], offsets[1:]
@@ -158,8 +158,9 @@ def _ragged(chunk: pa.Array) -> np.ndarray | None:
         first, last = data.take(starts, mode="clip"), data.take(ends - 1, mode="clip")
         for byte in _EDGE_BYTES:  # an ASCII byte is never part of a multi-byte UTF-8 character
             ragged |= (first == byte) | (last == byte)
-    if chunk.null_count:
-        ragged &= np.asarray(pc.is_valid(chunk))
+    if chunk.null_count:  # null cells have no bytes: drop them, read from the validity bitmap
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=chunk.offset + n, bitorder="little")
+        ragged &= bits[chunk.offset :].view(bool)
     return ragged if ragged.any() else None
 
 
