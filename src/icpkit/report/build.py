@@ -85,7 +85,7 @@ def _pct(x: Any, digits: int = 0) -> str:
 def _num(x: Any) -> str:
     if not _finite(x):
         return "–"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.1f}"
 
 
 def _ratio(x: Any) -> str:
@@ -250,7 +250,7 @@ def _score_histogram(scores: np.ndarray, codes: np.ndarray) -> Any:
 
 def _tier_rate_rows(validation: Any, metric: str) -> list[RateRow]:
     figs = validation.rebuilt if validation is not None else None
-    if figs is None:
+    if figs is None or not figs.comparison(metric).available:
         return []
     rows = []
     for t in figs.tiers:
@@ -360,7 +360,7 @@ def report_context(
         ctx["behavioural_points"] = sum(c.points for layer, c in spec.criteria() if layer == "behavioral")
     win = _tier_rate_rows(validation, "win_rate")
     churn = _tier_rate_rows(validation, "churn_rate")
-    if win:
+    if win and any(r.value is not None for r in win):
         charts["win_by_tier"] = rate_chart(win, "Held-out win rate by tier (95% Wilson interval)")
     if churn and any(r.value is not None for r in churn):
         charts["churn_by_tier"] = rate_chart(churn, "Held-out churn rate by tier (95% Wilson interval)")

@@ -95,7 +95,7 @@ def _empty(title: str, message: str) -> Markup:
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
-    cands = [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 3, 4, 5, 10, 20, 50, 100]
+    cands = [0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20, 50, 100]
     ticks = [t for t in cands if lo <= t <= hi]
     while len(ticks) > 7:
         ticks = sorted(set(ticks[::2]) | ({1} & set(ticks)))
