@@ -97,3 +97,16 @@ def test_cli_writes_the_report(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assert "size: Letter" in html and "Does it hold on held-out data?" in html
     assert main(["report", "-a", str(files["companies"]), "--paper", "A5", "-o", str(out)]) == 2
+
+
+def test_a_spec_diff_reads_as_lines(built):
+    from icpkit.diff import diff_specs
+    from icpkit.spec.model import ICPSpec
+
+    new = built.build.spec
+    old = ICPSpec(name=new.name, layers={k: v[:1] for k, v in new.layers.items()}, tiers=new.tiers)
+    html = render_report(built.build, diff=diff_specs(old, new))
+    page1 = _page1(html)
+    assert "v1 → v1:" in page1 and "criteria added" in page1
+    added = [c for _, c in new.criteria()][1]
+    assert escape(f"+ {criterion_text(added)}") in html

@@ -260,9 +260,24 @@ def _tier_rate_rows(validation: Any, metric: str) -> list[RateRow]:
     return rows
 
 
+def _spec_diff_lines(d: Any) -> list[str]:
+    """Plain lines from an ``icpkit.diff.SpecDiff`` (read by attribute, so the report does not depend on it)."""
+    lines = [f"v{d.old_version} → v{d.new_version}: {d.summary()}"]
+    lines += [f"+ {e.text}" + (f" ({e.points} pts)" if e.points is not None else "") for e in d.added]
+    lines += [f"− {e.text}" for e in d.removed]
+    lines += [f"~ {c.new_text}: {'; '.join(c.changes)}" for c in d.changed]
+    lines += [f"+ exclusion: {e.text}" for e in d.exclusions_added]
+    lines += [f"− exclusion: {e.text}" for e in d.exclusions_removed]
+    lines += [f"~ exclusion {c.new_text}: {'; '.join(c.changes)}" for c in d.exclusions_changed]
+    lines += [f"{f.name}: {f.old} → {f.new}" for f in [*d.tiers, *d.routing]]
+    return lines
+
+
 def _diff_lines(diff: Any) -> list[str]:
     if diff is None:
         return []
+    if all(hasattr(diff, a) for a in ("added", "removed", "changed", "summary", "old_version")):
+        return _spec_diff_lines(diff)
     if isinstance(diff, str):
         return [line for line in diff.splitlines() if line.strip()]
     for attr in ("lines", "changes"):
