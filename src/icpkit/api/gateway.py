@@ -1,0 +1,251 @@
+"""The ASGI entry point: request ids, access log, CORS, auth and body limits for every request, and the scoring
+routes served straight from here.
+
+Why not FastAPI middleware and routes all the way: measured on one uvicorn worker (``bench/api.py``), a FastAPI
+route with a pydantic body model costs several times a bare ASGI endpoint, and Starlette's ``BaseHTTPMiddleware``
+more again. A form fill is scored while the visitor waits, and a router may call once per lead at a burst, so
+``POST /v1/score`` and ``/v1/score/batch`` are answered here, in plain ASGI, with hand-rolled validation
+(:mod:`icpkit.api.limits`) and orjson. Everything else (the ICP, health, the page, OpenAPI docs, 404s) goes to
+the FastAPI app, whose routes for the scoring paths call the same code and document it; ``fast=False`` sends
+those through FastAPI too, which tests use to check both give the same answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from icpkit.api.auth import Tokens
+from icpkit.api.limits import Limits, RequestError, require_json
+from icpkit.api.live import LiveSpec
+from icpkit.api.logs import JsonLog
+from icpkit.api.scoring import Scoring
+
+__all__ = ["OPEN_PATHS", "ROUTES", "Gateway", "error_body"]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Paths served without a token: they hold no ICP and no scores (the page fetches those with the user's token).
+OPEN_PATHS = frozenset({"/healthz", "/", "/ui/app.js", "/ui/app.css", "/docs", "/openapi.json", "/favicon.ico"})
+# Paths the access log names; any other path is logged as "-" (a URL can carry an email).
+ROUTES = OPEN_PATHS | {"/v1/score", "/v1/score/batch", "/v1/icp", "/docs/oauth2-redirect"}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+_JSON = (b"content-type", b"application/json")
+_BATCH_IN_THREAD = 16_384  # bytes of batch body above which scoring leaves the event loop
+
+
+def error_body(status: int, message: str, field: str | None, request_id: str | None) -> bytes:
+    """The error shape of every refusal; plain ``json`` with ASCII escapes so any field name can be shown."""
+    return json.dumps({"detail": message, "field": field, "request_id": request_id}).encode()
+
+
+class Gateway:
+    """The app uvicorn runs. ``api`` is the FastAPI app for everything but the scoring fast path."""
+
+    def __init__(
+        self,
+        *,
+        api: ASGIApp,
+        live: LiveSpec,
+        scoring: Scoring,
+        tokens: Tokens | None,
+        limits: Limits,
+        log: JsonLog,
+        cors_origins: Iterable[str] = (),
+        fast: bool = True,
+    ) -> None:
+        self.api = api
+        self.live = live
+        self.scoring = scoring
+        self.tokens = tokens
+        self.limits = limits
+        self.log = log
+        self.cors = frozenset(o.rstrip("/") for o in cors_origins)
+        self.fast = fast
+
+    # ------------------------------------------------------------------------------------------------- ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.live.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.live.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        auth = length = ctype = origin = rid = preflight = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                auth = value
+            elif name == b"content-length":
+                length = value
+            elif name == b"content-type":
+                ctype = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"x-request-id":
+                rid = value if _REQUEST_ID.fullmatch(value) else None
+            elif name == b"access-control-request-method":
+                preflight = value
+        request_id = rid.decode() if rid else secrets.token_hex(8)
+        extra = [(b"x-request-id", request_id.encode())]
+        allowed = origin is not None and self.cors and (origin.decode("latin-1") in self.cors or "*" in self.cors)
+        if allowed:
+            extra += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+            extra.append((b"access-control-expose-headers", b"x-request-id"))
+        served = self.live.current
+        state = {"status": 0, "records": None}
+
+        async def reply(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        method, path = scope["method"], scope["path"]
+        try:
+            if method == "OPTIONS" and preflight is not None and origin is not None:
+                await self._preflight(reply, allowed)
+            else:
+                await self._route(scope, receive, reply, method, path, auth, length, ctype, request_id, served, state)
+        except RequestError as exc:
+            if state["status"]:
+                raise
+            await _respond(reply, exc.status, error_body(exc.status, exc.message, exc.field, request_id), exc)
+        except _Disconnected:
+            state["status"] = 499  # nginx's code for "client closed the request"
+        except Exception as exc:
+            self.log.event("error", request_id=request_id, path=path if path in ROUTES else "-", error=repr(exc))
+            if state["status"]:
+                raise
+            await _respond(reply, 500, error_body(500, "internal error", None, request_id))
+        finally:
+            entry = {
+                "method": method,
+                "path": path if path in ROUTES else "-",
+                "status": state["status"],
+                "ms": round((time.perf_counter() - start) * 1000, 3),
+                "spec_hash": served.hash,
+                "request_id": request_id,
+            }
+            if state["records"] is not None:
+                entry["records"] = state["records"]
+            self.log.write(entry)
+
+    async def _preflight(self, reply: Send, allowed: bool) -> None:
+        if not allowed:
+            raise RequestError(403, "this origin may not call the API (see --cors-origin)", "origin")
+        headers = [
+            (b"access-control-allow-methods", b"GET, POST"),
+            (b"access-control-allow-headers", b"authorization, content-type, x-request-id"),
+            (b"access-control-max-age", b"600"),
+            (b"content-length", b"0"),
+        ]
+        await reply({"type": "http.response.start", "status": 204, "headers": headers})
+        await reply({"type": "http.response.body", "body": b""})
+
+    async def _route(
+        self,
+        scope: Scope,
+        receive: Receive,
+        reply: Send,
+        method: str,
+        path: str,
+        auth: bytes | None,
+        length: bytes | None,
+        ctype: bytes | None,
+        request_id: str,
+        served: Any,
+        state: dict[str, Any],
+    ) -> None:
+        if path not in OPEN_PATHS and self.tokens is not None and not self.tokens.check(auth):
+            raise _Unauthorized(auth is not None)
+        body = b""
+        if method in _BODY_METHODS:
+            body = await self._body(receive, length)
+        if self.fast and method == "POST" and path in ("/v1/score", "/v1/score/batch"):
+            require_json(ctype)
+            if path == "/v1/score":
+                out = self.scoring.score(body, served)
+            elif len(body) > _BATCH_IN_THREAD:
+                out, state["records"] = await asyncio.to_thread(self.scoring.batch, body, served)
+            else:
+                out, state["records"] = self.scoring.batch(body, served)
+            await _respond(reply, 200, out)
+            return
+        scope = {**scope, "state": {**scope.get("state", {}), "request_id": request_id, "served": served}}
+        await self.api(scope, _replay(body, receive), reply)
+
+    async def _body(self, receive: Receive, length: bytes | None) -> bytes:
+        limit = self.limits.max_body_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise RequestError(413, f"the body is larger than {limit:,} bytes", "body")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, f"the body is larger than {limit:,} bytes", "body")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class _Unauthorized(RequestError):
+    def __init__(self, presented: bool) -> None:
+        message = "the bearer token is not valid" if presented else "a bearer token is required"
+        super().__init__(401, message, "authorization")
+        challenge = 'Bearer realm="icpkit"' + (', error="invalid_token"' if presented else "")
+        self.headers = [(b"www-authenticate", challenge.encode())]
+
+
+class _Disconnected(Exception):
+    """The client went away mid-body: nothing to answer."""
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body over once, then the real channel (for disconnects)."""
+    sent = False
+
+    async def again() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+async def _respond(reply: Send, status: int, body: bytes, exc: RequestError | None = None) -> None:
+    headers = [_JSON, (b"content-length", str(len(body)).encode())]
+    if exc is not None:
+        headers += getattr(exc, "headers", [])
+    await reply({"type": "http.response.start", "status": status, "headers": headers})
+    await reply({"type": "http.response.body", "body": body})

@@ -1,0 +1,67 @@
+"""The work of ``POST /v1/score`` and ``POST /v1/score/batch``: body bytes in, response bytes out.
+
+Shared by the fast ASGI path and the FastAPI routes, so the two cannot answer differently. The explanation entries
+(id, layer, points, plain words) were built once per version (``Served.items``): a response only picks them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from icpkit.api.limits import Limits, parse_batch, parse_score
+from icpkit.api.served import Served
+from icpkit.size.enrich import KEY_COLUMN, STATUS_COLUMN, Enricher
+
+__all__ = ["Scoring"]
+
+
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, default=str)  # universe values: dates are native, anything odder becomes text
+
+
+class Scoring:
+    """Scores request bodies against whatever version is in force when the request arrived."""
+
+    def __init__(self, *, limits: Limits, enricher: Enricher | None = None) -> None:
+        self.limits = limits
+        self.enricher = enricher
+
+    def _one(self, served: Served, record: dict[str, Any], enrich: bool) -> dict[str, Any]:
+        enrichment = None
+        if enrich and self.enricher is not None:
+            full = self.enricher.enrich(record)
+            status, domain = full.pop(STATUS_COLUMN), full.pop(KEY_COLUMN)
+            filled = {k: v for k, v in full.items() if v is not None and record.get(k) is None}
+            enrichment = {"status": status, "domain": domain, "filled": filled}
+            record = full
+        r = served.scorer(record)
+        items = served.items
+        return {
+            "score": r.score,
+            "tier": r.tier,
+            "route": r.route,
+            "layer_scores": r.layer_scores,
+            "explanation": {
+                "matched": [items[i] for i in r.matched],
+                "unknown": [items[i] for i in r.unknown],
+                "exclusions_hit": [served.hits[i] for i in r.exclusions_hit],
+            },
+            "enrichment": enrichment,
+        }
+
+    def score(self, body: bytes, served: Served) -> bytes:
+        """One record; raises ``RequestError`` for a body the API refuses."""
+        record, enrich = parse_score(body, self.limits)
+        out = self._one(served, record, enrich)
+        out["spec"] = served.ref
+        out["as_of"] = served.as_of
+        return _dumps(out)
+
+    def batch(self, body: bytes, served: Served) -> tuple[bytes, int]:
+        """Many records, in order; also returns how many (for the access log)."""
+        records, enrich = parse_batch(body, self.limits)
+        one = self._one
+        results = [one(served, r, enrich) for r in records]
+        return _dumps({"results": results, "spec": served.ref, "as_of": served.as_of}), len(results)
