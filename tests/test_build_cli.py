@@ -67,5 +67,5 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "The ICP" in out
     spec = load_spec(tmp_path / "icp.yaml")
     assert spec.criteria()
-    for name in ("evidence.csv", "scored_leads.csv", "target_accounts.csv"):
+    for name in ("evidence.csv", "scored_leads.csv", "target_accounts.csv", "icp-report.html"):
         assert (tmp_path / name).stat().st_size > 0

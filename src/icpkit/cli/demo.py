@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import pyarrow as pa
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -18,9 +19,12 @@ from icpkit.cli import app, console
 from icpkit.cli._progress import progress_bar
 from icpkit.cli.build import _print_summary, build_summary
 from icpkit.csvsafe import write_csv, write_text
-from icpkit.discover import ICPBuilder
-from icpkit.ingest import load_dataset, load_table
+from icpkit.discover import BuildResult, ICPBuilder
+from icpkit.ingest import LoadResult, load_dataset, load_table
+from icpkit.report import render_report
 from icpkit.score import score_table
+from icpkit.size import Sizing, size_universe
+from icpkit.validate import ValidationReport, validate
 
 __all__ = ["demo", "sample_path"]
 
@@ -81,12 +85,27 @@ def demo(
     fit = counts.get("tier1", 0) + counts.get("tier2", 0)
     console.print(f"tiers 1–2 (routed to sales): {fit / max(leads.num_rows, 1):.0%} of inbound", highlight=False)
     console.print(f"scores → {scored_path}", highlight=False, soft_wrap=True)
-    _size(result, loaded, out)
+    sizing = _size(result, loaded, out)
+    validation = _validate(loaded, leads, sizing)
+    _rule("6. Report")
+    html = render_report(result, validation=validation, sizing=sizing, title="Ideal Customer Profile — sample")
+    report_path = write_text(html, out / "icp-report.html")
+    console.print(f"one-page ICP with evidence appendix → {report_path}", highlight=False, soft_wrap=True)
+    console.print(f"target list → {out / 'target_accounts.csv'}", highlight=False, soft_wrap=True)
 
 
-def _size(result, loaded, out: Path) -> None:  # type: ignore[no-untyped-def]
-    from icpkit.size import size_universe
+def _validate(loaded: LoadResult, leads: pa.Table, sizing: Sizing) -> ValidationReport:
+    _rule("5. Validate on held-out data")
+    with progress_bar() as tell:
+        tell("backtesting: rebuilding on the past, judging on later deals", 0.0)
+        validation = validate(loaded.dataset, leads=leads, sizing=sizing)
+    for v in validation.verdicts:
+        mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "weak": "[yellow]~[/]"}.get(str(v.status), "·")
+        console.print(f"{mark} {escape(v.message)}", highlight=False)
+    return validation
 
+
+def _size(result: BuildResult, loaded: LoadResult, out: Path) -> Sizing:
     _rule("4. Size the market")
     universe = load_table(sample_path("universe.parquet"), "universe").table
     sizing = size_universe(result.spec, universe, accounts=loaded.dataset.accounts, deals=loaded.dataset.deals)
@@ -102,5 +121,5 @@ def _size(result, loaded, out: Path) -> None:  # type: ignore[no-untyped-def]
     console.print(f"{escape(health.message)}", highlight=False)
     for line in health.suggestions:
         console.print(f"  · {escape(line)}", highlight=False)
-    targets = write_csv(sizing.targets, out / "target_accounts.csv")
-    console.print(f"target list → {targets}", highlight=False, soft_wrap=True)
+    write_csv(sizing.targets, out / "target_accounts.csv")
+    return sizing
