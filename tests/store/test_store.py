@@ -34,6 +34,14 @@ def _python(code: str) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", textwrap.dedent(code)], env
 
 
+def _wait_inside(proc: subprocess.Popen) -> None:
+    """Block until the writer says it is inside its transaction; show its error if it died first."""
+    line = proc.stdout.readline().strip()
+    if line != "inside":
+        proc.wait(timeout=30)
+        pytest.fail(f"writer exited ({proc.returncode}) before its transaction: {proc.stderr.read()[-2000:]}")
+
+
 def _check_consistent(store: Store) -> list[int]:
     """Every stored version reads back, hashes to its record and numbers run 1..n."""
     recs = store.versions()
@@ -163,7 +171,7 @@ _MID_WRITE = """
     store = Store(sys.argv[1])
     with store._writing() as con:
         # a large uncommitted write: DuckDB may already spill its blocks to the file before commit
-        con.execute("CREATE TABLE scratch AS SELECT repeat('x', 1000) || i AS t FROM range(200000) r(i)")
+        con.execute("CREATE TABLE scratch AS SELECT repeat('x', 1000) || i AS t FROM range(50000) r(i)")
         con.execute(
             "INSERT INTO versions SELECT 99, repeat('f', 64), NULL, 'half', 'build', now()::TIMESTAMP, "
             "'not yaml', NULL, '{}', 0, 0"
@@ -195,9 +203,9 @@ def test_sigkill_inside_a_transaction_leaves_the_previous_state(tmp_path: Path) 
     before = store.save_version(_spec(1))
     store.promote(1)
     cmd, env = _python(_MID_WRITE)
-    proc = subprocess.Popen([*cmd, str(path)], stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen([*cmd, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
-        assert proc.stdout.readline().strip() == "inside"
+        _wait_inside(proc)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
@@ -276,9 +284,9 @@ def test_busy_store_times_out_with_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "s.duckdb"
     Store(path).save_version(_spec(1))
     cmd, env = _python(_MID_WRITE)
-    proc = subprocess.Popen([*cmd, str(path)], stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen([*cmd, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
-        assert proc.stdout.readline().strip() == "inside"
+        _wait_inside(proc)
         with pytest.raises(StoreError, match="busy"):
             Store(path, timeout=0.3).save_version(_spec(2))
         with pytest.raises(StoreError, match="busy"):
