@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from icpkit.discover.stats import holm, lift_interval
-from icpkit.drift.period import SIGNAL, PeriodData, _closed_in_period, months_before
+from icpkit.drift.period import SIGNAL, PeriodData, closed_in_window, months_before
 from icpkit.drift.stats import log_ratio_change, se_from_interval
 from icpkit.spec.model import ICPSpec
 from icpkit.words import criterion_text
@@ -137,7 +137,7 @@ def criterion_decay(
     closed = period.closed
     if closed.any() and deals is not None:
         ref_start = months_before(period.period_start, reference_months)
-        r_won, r_lost = _closed_in_period(period.accounts, deals, ref_start, period.period_start)
+        r_won, r_lost = closed_in_window(period.accounts, deals, ref_start, period.period_start)
         now_m, win_lift, win_se = _measures(_counts(yes, unknown, period.won, closed))
         ref_m, ref_lift, ref_se = _measures(_counts(yes, unknown, r_won, r_won | r_lost))
         _, p_win = log_ratio_change(ref_lift, ref_se, win_lift, win_se)

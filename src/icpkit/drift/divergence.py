@@ -100,12 +100,8 @@ def win_rate_divergence(
         base.note = f"too few closed accounts in the period (ICP {icp_n}, off-ICP {off_n}) to compare win rates"
         return base
     rows = np.nonzero(off)[0]
-    attrs = [c for c in period.accounts.column_names if c in period.kinds or c not in ("deal_count", "days_to_close")]
-    table = period.accounts.select(attrs).take(rows)
-    kinds = {k: v for k, v in period.kinds.items() if k in attrs}
-    _, encoded = profile_fields(table, kinds or None, source="accounts", as_of=period.as_of)
-    behavioural = {"deal_count", "days_to_close", "sales_motion", "source"} - set(period.kinds)
-    encoded = [f for f in encoded if f.name not in behavioural]
+    table = period.accounts.drop_columns(period.behavior_columns).take(rows)
+    _, encoded = profile_fields(table, period.kinds or None, source="accounts", as_of=period.as_of)
     index = FieldIndex(encoded, rows.size)
     pseudo = np.where(won[rows], WON, np.where(closed[rows], LOST, NONE)).astype(np.int64)
     params = {

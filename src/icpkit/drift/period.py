@@ -34,7 +34,7 @@ from icpkit.score.semantics import criterion_ids
 from icpkit.score.vector import score_table
 from icpkit.spec.model import ICPSpec
 
-__all__ = ["COHORT_PARAMS", "PeriodData", "months_before", "prepare_period", "with_behavior"]
+__all__ = ["COHORT_PARAMS", "PeriodData", "closed_in_window", "months_before", "prepare_period", "with_behavior"]
 
 SIGNAL, LOW, CHURNED, NEVER, OPEN = range(len(COHORTS))
 COHORT_PARAMS = ("top_share", "expansion_is_high_value", "value")
@@ -105,7 +105,10 @@ class PeriodData:
         return self.won | self.lost
 
 
-def _closed_in_period(accounts: pa.Table, deals: pa.Table | None, start: dt.date, as_of: dt.date) -> tuple:
+def closed_in_window(
+    accounts: pa.Table, deals: pa.Table | None, start: dt.date, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: won a deal closing in (start, as_of]; lost deals closing there and won none."""
     n = accounts.num_rows
     if deals is None or deals.num_rows == 0 or not {"outcome", "account_id"} <= set(deals.column_names):
         return np.zeros(n, bool), np.zeros(n, bool)
@@ -187,7 +190,7 @@ def prepare_period(
     learning = np.where(new_customer | np.isin(codes, (CHURNED, NEVER)), codes, OPEN)
     at_risk = was_customer & ~prior.churned
     churned = at_risk & (codes == CHURNED)
-    won, lost = _closed_in_period(accounts, deals, start, as_of)
+    won, lost = closed_in_window(accounts, deals, start, as_of)
 
     table = with_behavior(accounts, deals, as_of)
     scored = score_table(spec, table, as_of=as_of, explain=True)
