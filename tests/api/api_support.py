@@ -1,0 +1,65 @@
+"""Helpers of the API tests: a spec to serve, and a real uvicorn server on 127.0.0.1 in a thread."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+TOKEN = "test-token-0123456789abcdef"
+OTHER_TOKEN = "rotated-token-fedcba9876543210"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+SPEC_YAML = """\
+name: acme-icp
+version: 3
+as_of: 2026-09-30
+layers:
+  firmographic:
+    - {field: industry, in: [Software, Fintech], points: 30}
+    - {field: employees, between: [50, 500], points: 20}
+    - {field: country, in: [US, GB, CA], points: 10}
+  technographic:
+    - {field: tech_stack, contains_any: [Salesforce, HubSpot], points: 20}
+  trigger:
+    - {field: last_funding_date, within_days: 180, points: 20}
+exclusions:
+  - {field: business_model, in: [B2C], reason: "churned 62% vs 18% baseline (n=21, q=0.01)"}
+tiers: {tier1: 70, tier2: 50, tier3: 30}
+routing: {tier1: sales, tier2: sales, tier3: nurture, none: disqualify, excluded: disqualify}
+"""
+
+# the same ICP with employees worth more: another content hash, other scores
+SPEC_V2_YAML = SPEC_YAML.replace("version: 3", "version: 4").replace(
+    "between: [50, 500], points: 20", "between: [50, 500], points: 25"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread (lifespan on, so the version watcher runs)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
