@@ -8,6 +8,7 @@ import pytest
 
 from icpkit.cli import main
 from icpkit.spec import load_spec
+from icpkit.store import Store
 from icpkit.synth import generate, write_csv
 
 
@@ -30,6 +31,8 @@ def test_build_writes_a_spec_that_loads_and_recovers_the_planted_icp(hubspot_exp
             str(out),
             "--evidence",
             str(tmp_path / "evidence.csv"),
+            "--store",
+            str(tmp_path / "store.duckdb"),
             "--json",
         ]
     )
@@ -37,6 +40,8 @@ def test_build_writes_a_spec_that_loads_and_recovers_the_planted_icp(hubspot_exp
     summary = json.loads(capsys.readouterr().out)
     spec = load_spec(out)
     assert summary["hash"] == spec.content_hash()
+    record, stored = Store(tmp_path / "store.duckdb").get(summary["version"])
+    assert record.hash == spec.content_hash() and stored.version == spec.version == 1
     fields = {c.field for _, c in spec.criteria()}
     assert {"industry", "tech_stack"} <= fields
     assert not any(f.startswith("noise_") for f in fields)
@@ -48,9 +53,11 @@ def test_build_writes_a_spec_that_loads_and_recovers_the_planted_icp(hubspot_exp
 def test_build_on_noise_writes_nothing_and_says_so(tmp_path, capsys):
     files = write_csv(generate(3000, seed=5, effect=0.0), tmp_path / "noise", style="canonical")
     out = tmp_path / "icp.yaml"
-    code = main(["build", "--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--out", str(out)])
+    store = tmp_path / "store.duckdb"
+    args = ["--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--out", str(out)]
+    code = main(["build", *args, "--store", str(store)])
     assert code == 1
-    assert not out.exists()
+    assert not out.exists() and not store.exists()
     assert "No reliable ICP signal" in capsys.readouterr().out
 
 

@@ -18,10 +18,12 @@ from rich.table import Table
 
 from icpkit.cli import app, console
 from icpkit.cli._progress import progress_bar
+from icpkit.csvsafe import write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError
 from icpkit.ingest import load_dataset
 from icpkit.score.semantics import criterion_ids, exclusion_ids
+from icpkit.store import DEFAULT_STORE, Store, data_fingerprint
 from icpkit.words import clause_text, criterion_text, icp_sentence
 
 __all__ = ["build", "build_summary", "parse_date_option"]
@@ -161,6 +163,10 @@ def build(
     min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
     min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),
+    store: Path = typer.Option(
+        DEFAULT_STORE, "--store", envvar="ICPKIT_STORE", help="ICP version store that keeps every build (DuckDB)."
+    ),
+    keep: bool = typer.Option(True, "--keep/--no-keep", help="Keep this build as a version in --store."),
     as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON."),
 ) -> None:
     """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
@@ -189,19 +195,36 @@ def build(
         )
         result = builder.fit(loaded.dataset)
     written = None
+    record = None
     if not result.no_signal:
-        from icpkit.csvsafe import write_csv, write_text
-
-        write_text(result.spec.to_yaml(), out)
+        spec = result.spec
+        if keep:
+            params = {k: v for k, v in vars(builder).items() if k != "progress"}
+            record = Store(store).save_version(
+                spec, data_fingerprint=data_fingerprint(loaded.dataset), params=params, kind="build"
+            )
+            spec = spec.model_copy(update={"version": record.version, "parent": record.parent})
+        write_text(spec.to_yaml(), out)
         written = out
         if evidence is not None:
             write_csv(result.candidates, evidence)
     summary = build_summary(result, out=written)
+    if record is not None:
+        summary["version"] = record.version
+        summary["store"] = str(store)
+        Store(store).record_run("build", spec_hash=record.hash, summary=summary)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         _print_summary(result, summary)
         if written:
             console.print(f"\nspec written → {written}", highlight=False, soft_wrap=True)
+        if record is not None:
+            console.print(
+                f"kept as version {record.version} ({record.short_hash}) in {store}; "
+                f"put it in force with: icpkit promote {record.version}",
+                highlight=False,
+                soft_wrap=True,
+            )
     if result.no_signal:
         raise typer.Exit(1)
