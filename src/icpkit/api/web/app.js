@@ -60,8 +60,8 @@
     layers.replaceChildren();
     for (const layer of data.layers) {
       const box = el("div", null, "layer");
-      const head = el("h3", layer.name);
-      head.append(el("span", layer.points + " pts", "muted"));
+      const head = el("h3");
+      head.append(el("span", layer.name, "layer-name"), el("span", layer.points + " pts", "muted"));
       box.append(head);
       const list = el("ul", null, "criteria");
       for (const c of layer.criteria) {
@@ -87,7 +87,9 @@
     for (const t of TIERS) {
       const row = el("tr");
       const floor = t in data.tiers ? "≥ " + data.tiers[t] : t === "none" ? "below tier3" : "any exclusion";
-      row.append(el("td", t, "tier tier-" + t), el("td", floor), el("td", data.routing[t]));
+      const chip = el("td");
+      chip.append(el("span", t, "tier tier-" + t));
+      row.append(chip, el("td", floor), el("td", data.routing[t]));
       rows.append(row);
     }
     buildForm(data);
@@ -180,9 +182,9 @@
     const e = r.enrichment;
     let line = "";
     if (e) {
-      const filled = Object.keys(e.filled);
+      const filled = Object.entries(e.filled).map(([k, v]) => k + ": " + (Array.isArray(v) ? v.join(", ") : v));
       line = "Enrichment: " + e.status.replace("_", " ") + (e.domain ? " (" + e.domain + ")" : "");
-      if (filled.length) line += " — filled " + filled.join(", ");
+      if (filled.length) line += " — filled " + filled.join("; ");
     }
     $("r-enrichment").textContent = line;
 
