@@ -7,7 +7,6 @@ rather than inventing criteria (exit code 1: the check "is there an ICP signal" 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -17,26 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
+from icpkit.cli._common import load_exports, parse_date_option
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
-from icpkit.errors import InputError
-from icpkit.ingest import load_dataset
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.store import DEFAULT_STORE, Store, data_fingerprint
 from icpkit.words import clause_text, criterion_text, icp_sentence
 
-__all__ = ["build", "build_summary", "parse_date_option"]
-
-
-def parse_date_option(value: str | None, option: str) -> dt.date | None:
-    """A ``YYYY-MM-DD`` option, or a clear usage error naming the option."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} must be a date (YYYY-MM-DD), got '{value}'") from None
+__all__ = ["build", "build_summary"]
 
 
 def _fmt_lift(ev: Any) -> str:
@@ -173,13 +161,13 @@ def build(
     when = parse_date_option(as_of, "--as-of")
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
-        loaded = load_dataset(
+        loaded = load_exports(
             accounts,
             deals,
             subscriptions,
             preset=preset,
-            mapping=mapping or None,
-            stage_map=stage_map or None,
+            mapping=mapping,
+            stage_map=stage_map,
             encoding=encoding,
             as_of=when,
         )

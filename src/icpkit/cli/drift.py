@@ -10,7 +10,6 @@ found, 2 on bad input, so a scheduler can run it quarterly.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
-from icpkit.cli.inspect import _stdout_to_stderr
+from icpkit.cli._common import json_stdout, load_exports, parse_date_option
 from icpkit.cli.store import store_option
 from icpkit.diff import SpecDiff, TierMigration, diff_specs, tier_migration
 from icpkit.discover import ICPBuilder
 from icpkit.drift import DriftReport, DriftThresholds, check_drift, with_behavior
 from icpkit.drift.funnel import STEP_NAMES
 from icpkit.errors import InputError, StoreError
-from icpkit.ingest import LoadResult, load_dataset
+from icpkit.ingest import LoadResult
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
 from icpkit.store import Store, VersionRecord, data_fingerprint
@@ -38,15 +37,6 @@ _COLOURS = {"stable": "green", "review": "yellow", "rebuild": "red"}
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} must be a date (YYYY-MM-DD), got '{value}'") from None
 
 
 def _progress(enabled: bool) -> contextlib.AbstractContextManager:
@@ -68,17 +58,9 @@ def _load(
     stage_map: list[str],
     as_json: bool,
 ) -> LoadResult:
-    guard = _stdout_to_stderr() if as_json else contextlib.nullcontext()
+    guard = json_stdout(as_json)
     with guard:
-        return load_dataset(
-            accounts,
-            deals,
-            subscriptions,
-            leads,
-            preset=preset,
-            mapping=mapping or None,
-            stage_map=stage_map or None,
-        )
+        return load_exports(accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map)
 
 
 def _spec_in_force(spec: Path | None, store: Path) -> tuple[ICPSpec, VersionRecord | None]:
@@ -142,7 +124,7 @@ def drift(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
 ) -> None:
     """Check the ICP in force against the newest period: decay, divergence, churn, funnel, score shift, verdict."""
-    when = _date(as_of, "--as-of")
+    when = parse_date_option(as_of, "--as-of")
     if psi_rebuild < psi_review:
         raise InputError(f"--psi-rebuild ({psi_rebuild}) must be at least --psi-review ({psi_review})")
     bad_tiers = [t for t in fit_tier if t not in ("tier1", "tier2", "tier3")]
@@ -278,7 +260,7 @@ def recalibrate(
 
     The candidate is not promoted: review the diff, then ``icpkit promote VERSION``.
     """
-    when = _date(as_of, "--as-of")
+    when = parse_date_option(as_of, "--as-of")
     current, rec = _spec_in_force(spec, store)
     loaded = _load(
         accounts, deals, subscriptions, None, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json
@@ -359,7 +341,7 @@ def diff(
     if accounts is not None:
         loaded = _load(accounts, deals, None, None, preset=preset, mapping=mapping, stage_map=[], as_json=as_json)
         ds = loaded.dataset
-        when = _date(as_of, "--as-of")
+        when = parse_date_option(as_of, "--as-of")
         table = ds.accounts
         # one scoring date for both, so a trigger window cannot pass for a change of the ICP
         dates = [x for x in (a.as_of, b.as_of) if x is not None]

@@ -7,7 +7,6 @@ ZoomInfo. ``--to google-ads`` explains why not (Customer Match is about people).
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import duckdb
@@ -17,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from icpkit.cli import app, console
-from icpkit.cli.inspect import _stdout_to_stderr
+from icpkit.cli._common import json_stdout
 from icpkit.cli.size import run_size, sam_clauses, write_targets
 from icpkit.csvsafe import write_text
 from icpkit.errors import InputError, UnreadableFileError
@@ -77,7 +76,7 @@ def export(
             console.print(f"wrote the checklist to {escape(str(out))}")
         return
     render(pa.table({"name": pa.array([], pa.string())}), key)  # unknown / refused destinations fail before any work
-    guard = _stdout_to_stderr() if as_json else contextlib.nullcontext()
+    guard = json_stdout(as_json)
     with guard:
         if targets is not None:
             table = read_targets(targets)

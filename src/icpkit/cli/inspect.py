@@ -7,10 +7,6 @@ one error boundary in ``icpkit.cli``.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -18,32 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
-from icpkit.ingest import IngestReport, load_dataset
+from icpkit.cli._common import load_exports, parse_date_option
+from icpkit.ingest import IngestReport
 
 __all__ = ["inspect"]
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Keep stdout pure JSON around work that may open DuckDB connections outside ingest (sizing, export).
-
-    DuckDB draws its progress bar on the process's stdout for long queries. Ingest's own connections have the bar
-    turned off, so ``inspect`` no longer needs this; ``size`` and ``export`` still wrap their work in it.
-    """
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # captured stdout (tests): nothing native to protect
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        os.dup2(sys.stderr.fileno(), fd)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 @app.command()
@@ -64,16 +38,16 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Show how icpkit reads your CRM exports: preset, column mapping, types, outcomes, coverage, problems."""
-    result = load_dataset(
+    result = load_exports(
         accounts,
         deals,
         subscriptions,
         leads,
         preset=preset,
-        mapping=mapping or None,
-        stage_map=stage_map or None,
+        mapping=mapping,
+        stage_map=stage_map,
         encoding=encoding,
-        as_of=as_of,
+        as_of=parse_date_option(as_of, "--as-of"),
     )
     if as_json:
         typer.echo(result.report.model_dump_json(indent=2))

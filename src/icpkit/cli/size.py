@@ -6,8 +6,6 @@ funnel (or ``--json``: the same ``SizingReport`` the API returns) and write the 
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console, err_console
-from icpkit.cli.inspect import _stdout_to_stderr
+from icpkit.cli._common import json_stdout, parse_date_option
 from icpkit.csvsafe import write_csv, write_parquet
 from icpkit.errors import InputError
 from icpkit.ingest import TableKind, load_dataset, load_table
@@ -46,15 +44,6 @@ def load_crm(accounts: Path | None, deals: Path | None, mapping: list[str]) -> t
         return None, None
     data = load_dataset(accounts, deals, mapping=mapping or None).dataset
     return data.accounts, data.deals
-
-
-def _parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of '{value}' is not a date (use YYYY-MM-DD)") from None
 
 
 def write_targets(table: pa.Table, out: Path) -> None:
@@ -130,7 +119,7 @@ def size(
     as_json: bool = typer.Option(False, "--json", help="Print the funnel as JSON."),
 ) -> None:
     """Size the market: TAM -> SAM -> ICP tiers -> new target accounts, and write the target list."""
-    guard = _stdout_to_stderr() if as_json else contextlib.nullcontext()
+    guard = json_stdout(as_json)
     with guard:
         result = run_size(spec, universe, preset, mapping, accounts, deals, crm_mapping, sam, sam_file, as_of,
                           include_existing, not no_dedupe)  # fmt: skip
@@ -162,7 +151,7 @@ def run_size(
     """Read every input, then size (shared with ``icpkit export --spec ... --universe ...``)."""
     the_spec = load_spec(spec)
     clauses = sam_clauses(sam, sam_file)
-    date = _parse_date(as_of)
+    date = parse_date_option(as_of, "--as-of")
     table = load_universe(universe, preset, mapping)
     acc, dl = load_crm(accounts, deals, crm_mapping)
     if table.num_rows > 200_000:
