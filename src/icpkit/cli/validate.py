@@ -16,11 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
+from icpkit.cli._common import load_exports
 from icpkit.cli._progress import progress_bar
 from icpkit.cli.build import parse_date_option
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
-from icpkit.ingest import TableKind, load_dataset, load_table
+from icpkit.ingest import TableKind, load_table
 from icpkit.ingest.schema import Dataset
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
@@ -55,14 +56,8 @@ def load_inputs(
     encoding: str | None,
     universe_map: list[str],
 ) -> Inputs:
-    loaded = load_dataset(
-        accounts,
-        deals,
-        subscriptions,
-        preset=preset,
-        mapping=mapping or None,
-        stage_map=stage_map or None,
-        encoding=encoding,
+    loaded = load_exports(
+        accounts, deals, subscriptions, preset=preset, mapping=mapping, stage_map=stage_map, encoding=encoding
     )
     return Inputs(
         dataset=loaded.dataset,
