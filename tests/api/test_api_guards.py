@@ -113,10 +113,10 @@ def test_body_size_limit_is_a_413(make_client) -> None:
     assert r.status_code == 413
 
 
-def test_batch_size_limit_is_a_413_naming_records(make_client) -> None:
+def test_batch_size_limit_is_a_422_naming_records(make_client) -> None:
     client = make_client(limits=Limits(max_batch=3))
     r = client.post("/v1/score/batch", json={"records": [{}] * 4}, headers=AUTH)
-    assert r.status_code == 413
+    assert r.status_code == 422
     assert r.json()["field"] == "records" and "at most 3" in r.json()["detail"]
     assert client.post("/v1/score/batch", json={"records": [{}] * 3}, headers=AUTH).status_code == 200
 
@@ -254,7 +254,9 @@ def test_request_ids_are_echoed_when_sane_and_made_otherwise(client) -> None:
     r = client.get("/healthz", headers={"X-Request-ID": "router-42.a_b"})
     assert r.headers["x-request-id"] == "router-42.a_b"
     r = client.get("/healthz", headers={"X-Request-ID": "jane@acme.com"})
-    assert r.headers["x-request-id"] != "jane@acme.com" and len(r.headers["x-request-id"]) == 16
+    made = r.headers["x-request-id"]
+    assert made != "jane@acme.com" and len(made) == 16
+    assert client.get("/healthz").headers["x-request-id"] != made
 
 
 def test_access_lines_are_json_without_secrets_or_personal_data(client, log_stream) -> None:
@@ -279,3 +281,19 @@ def test_access_lines_are_json_without_secrets_or_personal_data(client, log_stre
     text = log_stream.getvalue()
     for secret in (SECRET, TOKEN, "wrong-token-but-long-enough", "Software", "Bearer"):
         assert secret not in text
+
+
+def test_buffered_access_lines_reach_the_stream_on_flush() -> None:
+    import io
+
+    from icpkit.api import JsonLog
+
+    out = io.StringIO()
+    log = JsonLog(out, flush_every=3600)
+    log.write({"method": "GET"})
+    log.write({"method": "POST"})
+    assert out.getvalue() == ""
+    log.flush()
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [e["method"] for e in lines] == ["GET", "POST"]
+    assert lines[0]["ts"].endswith("Z") and len(lines[0]["ts"]) == len("2026-01-01T00:00:00.000Z")

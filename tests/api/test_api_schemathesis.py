@@ -57,4 +57,4 @@ def test_api_conforms_to_its_schema(label: str, mode: schemathesis.GenerationMod
     if mode == POSITIVE:
         assert 200 in seen
     else:
-        assert {422, 413} & set(seen), seen  # broken bodies reached validation, not just the auth check
+        assert 422 in seen, seen  # broken bodies reached validation, not just the auth check

@@ -44,9 +44,9 @@ _ERR = {"model": ErrorBody}
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {**_ERR, "description": "missing or invalid bearer token"}}
 _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     **_AUTH_ERRORS,
-    413: {**_ERR, "description": "body (or batch) larger than the limit"},
+    413: {**_ERR, "description": "body larger than the byte limit"},
     415: {**_ERR, "description": "body not sent as application/json"},
-    422: {**_ERR, "description": "a field breaks the rules; `field` names it"},
+    422: {**_ERR, "description": "a field breaks the rules (or a batch holds too many records); `field` names it"},
 }
 _SECURED = {"security": [{"bearer": []}]}
 _PAGE_HEADERS = {
@@ -217,12 +217,15 @@ def create_app(
     poll_seconds: float = 1.0,
     log: JsonLog | None = None,
     fast: bool = True,
+    freeze_gc: bool = False,
 ) -> Gateway:
     """The service for ``spec`` (an ``ICPSpec``, a YAML path, or a ``Store`` whose promoted version is served).
 
     ``tokens`` are required unless ``insecure_no_auth`` (the CLI allows that on loopback only). ``as_of`` None
     counts ``within_days`` back from today. ``poll_seconds`` is how often a file or store is checked for a new
-    version (0: never). ``fast=False`` routes scoring through FastAPI too (same answers, slower).
+    version (0: never). ``fast=False`` routes scoring through FastAPI too (same answers, slower). ``freeze_gc``
+    moves everything built before serving out of the garbage collector's reach (``gc.freeze``), for a process
+    that only serves: fewer and shorter collections, a lower p99.
     """
     if tokens is None and not insecure_no_auth:
         raise InputError(
@@ -243,4 +246,5 @@ def create_app(
         log=log,
         cors_origins=cors_origins,
         fast=fast,
+        freeze_gc=freeze_gc,
     )

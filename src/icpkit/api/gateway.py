@@ -13,9 +13,12 @@ those through FastAPI too, which tests use to check both give the same answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import itertools
 import json
+import os
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -38,6 +41,7 @@ OPEN_PATHS = frozenset({"/healthz", "/", "/ui/app.js", "/ui/app.css", "/docs", "
 # Paths the access log names; any other path is logged as "-" (a URL can carry an email).
 ROUTES = OPEN_PATHS | {"/v1/score", "/v1/score/batch", "/v1/icp", "/docs/oauth2-redirect"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SCORING = frozenset({"/v1/score", "/v1/score/batch"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _JSON = (b"content-type", b"application/json")
 _BATCH_IN_THREAD = 16_384  # bytes of batch body above which scoring leaves the event loop
@@ -62,8 +66,10 @@ class Gateway:
         log: JsonLog,
         cors_origins: Iterable[str] = (),
         fast: bool = True,
+        freeze_gc: bool = False,
     ) -> None:
         self.api = api
+        self.freeze_gc = freeze_gc
         self.live = live
         self.scoring = scoring
         self.tokens = tokens
@@ -71,6 +77,9 @@ class Gateway:
         self.log = log
         self.cors = frozenset(o.rstrip("/") for o in cors_origins)
         self.fast = fast
+        # request ids: unique, not secret; a counter under a per-process prefix costs no system call
+        self._ids = map(f"{os.urandom(3).hex()}{{:010x}}".format, itertools.count(1))
+        self._flusher: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------------------------------------- ASGI
 
@@ -88,11 +97,25 @@ class Gateway:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.live.start()
+                if self.log.flush_every > 0:
+                    self._flusher = asyncio.get_running_loop().create_task(self._flush_logs())
+                if self.freeze_gc:  # what start-up built lives as long as the process: out of every collection
+                    gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.live.stop()
+                if self._flusher is not None:
+                    self._flusher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._flusher
+                self.log.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _flush_logs(self) -> None:
+        while True:
+            await asyncio.sleep(self.log.flush_every)
+            self.log.flush()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
@@ -110,94 +133,87 @@ class Gateway:
                 rid = value if _REQUEST_ID.fullmatch(value) else None
             elif name == b"access-control-request-method":
                 preflight = value
-        request_id = rid.decode() if rid else secrets.token_hex(8)
+        request_id = rid.decode() if rid else next(self._ids)
         extra = [(b"x-request-id", request_id.encode())]
         allowed = origin is not None and self.cors and (origin.decode("latin-1") in self.cors or "*" in self.cors)
         if allowed:
             extra += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
             extra.append((b"access-control-expose-headers", b"x-request-id"))
         served = self.live.current
-        state = {"status": 0, "records": None}
-
-        async def reply(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
         method, path = scope["method"], scope["path"]
+        sent = [0]  # the status once a response has started (then an error can only be logged)
+        records = None
         try:
             if method == "OPTIONS" and preflight is not None and origin is not None:
-                await self._preflight(reply, allowed)
+                await self._preflight(send, allowed, extra, sent)
+            elif path not in OPEN_PATHS and self.tokens is not None and not self.tokens.check(auth):
+                raise _Unauthorized(auth is not None)
+            elif self.fast and method == "POST" and path in _SCORING:
+                # the hot path: no framework between the request and the scorer
+                body = await self._body(receive, length)
+                require_json(ctype)
+                if path == "/v1/score":
+                    out = self.scoring.score(body, served)
+                elif len(body) > _BATCH_IN_THREAD:
+                    out, records = await asyncio.to_thread(self.scoring.batch, body, served)
+                else:
+                    out, records = self.scoring.batch(body, served)
+                await _respond(send, 200, out, extra, sent)
             else:
-                await self._route(scope, receive, reply, method, path, auth, length, ctype, request_id, served, state)
+                body = await self._body(receive, length) if method in _BODY_METHODS else b""
+                await self._delegate(scope, _replay(body, receive), send, extra, sent, request_id, served)
         except RequestError as exc:
-            if state["status"]:
+            if sent[0]:
                 raise
-            await _respond(reply, exc.status, error_body(exc.status, exc.message, exc.field, request_id), exc)
+            body = error_body(exc.status, exc.message, exc.field, request_id)
+            await _respond(send, exc.status, body, [*extra, *getattr(exc, "headers", ())], sent)
         except _Disconnected:
-            state["status"] = 499  # nginx's code for "client closed the request"
+            sent[0] = 499  # nginx's code for "client closed the request"
         except Exception as exc:
             self.log.event("error", request_id=request_id, path=path if path in ROUTES else "-", error=repr(exc))
-            if state["status"]:
+            if sent[0]:
                 raise
-            await _respond(reply, 500, error_body(500, "internal error", None, request_id))
+            await _respond(send, 500, error_body(500, "internal error", None, request_id), extra, sent)
         finally:
             entry = {
                 "method": method,
                 "path": path if path in ROUTES else "-",
-                "status": state["status"],
+                "status": sent[0],
                 "ms": round((time.perf_counter() - start) * 1000, 3),
                 "spec_hash": served.hash,
                 "request_id": request_id,
             }
-            if state["records"] is not None:
-                entry["records"] = state["records"]
+            if records is not None:
+                entry["records"] = records
             self.log.write(entry)
 
-    async def _preflight(self, reply: Send, allowed: bool) -> None:
+    async def _delegate(
+        self, scope: Scope, receive: Receive, send: Send, extra: list, sent: list[int], request_id: str, served: Any
+    ) -> None:
+        """Hand the request to the FastAPI app, adding our headers to its response."""
+
+        async def reply(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        state = {**scope.get("state", {}), "request_id": request_id, "served": served}
+        await self.api({**scope, "state": state}, receive, reply)
+
+    async def _preflight(self, send: Send, allowed: bool, extra: list, sent: list[int]) -> None:
         if not allowed:
             raise RequestError(403, "this origin may not call the API (see --cors-origin)", "origin")
         headers = [
+            *extra,
             (b"access-control-allow-methods", b"GET, POST"),
             (b"access-control-allow-headers", b"authorization, content-type, x-request-id"),
             (b"access-control-max-age", b"600"),
             (b"content-length", b"0"),
         ]
-        await reply({"type": "http.response.start", "status": 204, "headers": headers})
-        await reply({"type": "http.response.body", "body": b""})
-
-    async def _route(
-        self,
-        scope: Scope,
-        receive: Receive,
-        reply: Send,
-        method: str,
-        path: str,
-        auth: bytes | None,
-        length: bytes | None,
-        ctype: bytes | None,
-        request_id: str,
-        served: Any,
-        state: dict[str, Any],
-    ) -> None:
-        if path not in OPEN_PATHS and self.tokens is not None and not self.tokens.check(auth):
-            raise _Unauthorized(auth is not None)
-        body = b""
-        if method in _BODY_METHODS:
-            body = await self._body(receive, length)
-        if self.fast and method == "POST" and path in ("/v1/score", "/v1/score/batch"):
-            require_json(ctype)
-            if path == "/v1/score":
-                out = self.scoring.score(body, served)
-            elif len(body) > _BATCH_IN_THREAD:
-                out, state["records"] = await asyncio.to_thread(self.scoring.batch, body, served)
-            else:
-                out, state["records"] = self.scoring.batch(body, served)
-            await _respond(reply, 200, out)
-            return
-        scope = {**scope, "state": {**scope.get("state", {}), "request_id": request_id, "served": served}}
-        await self.api(scope, _replay(body, receive), reply)
+        sent[0] = 204
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _body(self, receive: Receive, length: bytes | None) -> bytes:
         limit = self.limits.max_body_bytes
@@ -243,9 +259,8 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
-async def _respond(reply: Send, status: int, body: bytes, exc: RequestError | None = None) -> None:
-    headers = [_JSON, (b"content-length", str(len(body)).encode())]
-    if exc is not None:
-        headers += getattr(exc, "headers", [])
-    await reply({"type": "http.response.start", "status": status, "headers": headers})
-    await reply({"type": "http.response.body", "body": body})
+async def _respond(send: Send, status: int, body: bytes, extra: list, sent: list[int]) -> None:
+    sent[0] = status
+    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

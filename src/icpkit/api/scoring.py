@@ -12,6 +12,7 @@ import orjson
 
 from icpkit.api.limits import Limits, parse_batch, parse_score
 from icpkit.api.served import Served
+from icpkit.score.semantics import norm_text, parse_date
 from icpkit.size.enrich import KEY_COLUMN, STATUS_COLUMN, Enricher
 
 __all__ = ["Scoring"]
@@ -36,6 +37,12 @@ class Scoring:
             filled = {k: v for k, v in full.items() if v is not None and record.get(k) is None}
             enrichment = {"status": status, "domain": domain, "filled": filled}
             record = full
+        for f in served.date_fields:
+            v = record.get(f)
+            if type(v) is str:
+                d = parse_date(norm_text(v))  # the scorer's own reading of a text date
+                if d is not None:
+                    record[f] = d
         r = served.scorer(record)
         items = served.items
         return {

@@ -18,7 +18,7 @@ from icpkit.spec.io import content_hash
 from icpkit.spec.model import Clause, ICPSpec, Op
 from icpkit.words import clause_text, criterion_text, humanise_field, icp_sentence
 
-__all__ = ["AsOf", "Served", "exclusion_text", "field_kinds", "serve_spec"]
+__all__ = ["AsOf", "Served", "date_only_fields", "exclusion_text", "field_kinds", "serve_spec"]
 
 _KIND_OF_OP = {
     Op.BETWEEN: "number",
@@ -81,6 +81,17 @@ class Served:
     hits: dict[str, dict[str, Any]]  # exclusion id -> {"id", "text", "reason"}
     icp: dict[str, Any]  # the GET /v1/icp body
     icp_json: bytes
+    date_fields: tuple[str, ...]  # fields read only as dates: ISO text is parsed once, before scoring
+
+
+def date_only_fields(spec: ICPSpec) -> tuple[str, ...]:
+    """Fields every clause reads as a date (``within_days``, or ``exists`` which a date satisfies as its text
+    does). JSON carries dates as text, which the scorer would parse on its slow path; parsing them up front with
+    the same rule gives the same outcome, a few microseconds sooner."""
+    ops: dict[str, set[Op]] = {}
+    for cl in [cl for _, c in spec.criteria() for cl in c.clauses()] + list(spec.exclusions):
+        ops.setdefault(cl.field, set()).add(cl.op)
+    return tuple(f for f, used in ops.items() if Op.WITHIN_DAYS in used and used <= {Op.WITHIN_DAYS, Op.EXISTS})
 
 
 AsOf = dt.date | Literal["spec"] | None
@@ -133,4 +144,5 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         hits=hits,
         icp=icp,
         icp_json=orjson.dumps(icp),
+        date_fields=date_only_fields(spec),
     )

@@ -90,7 +90,8 @@ def serve(
         cors_origins=cors_origin,
         as_of=when,
         poll_seconds=poll,
-        log=JsonLog() if access_log else JsonLog(None),
+        log=JsonLog(flush_every=0.2) if access_log else JsonLog(None),
+        freeze_gc=True,
     )
     served = service.live.current
     auth = "no auth (loopback only)" if tokens is None else f"{len(tokens)} token(s)"
@@ -99,4 +100,7 @@ def serve(
         f"({auth}; page at /, docs at /docs)",
         highlight=False,
     )
-    uvicorn.run(service, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+    # no proxy-headers middleware: nothing reads the client address (access lines leave it out on purpose)
+    uvicorn.run(
+        service, host=host, port=port, log_level="warning", access_log=False, server_header=False, proxy_headers=False
+    )
