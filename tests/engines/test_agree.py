@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from engine_support import EngineRunner, load_strategies
+from engine_support import EngineRunner, load_strategies, outputs_only
 from hypothesis import HealthCheck, given, settings
 
 from icpkit.score import score_record
@@ -91,3 +91,19 @@ def test_explanation_encodings_at_their_edges(engine: EngineRunner, criteria: in
         schema=_SCHEMA,
     )
     assert engine(spec, table) == _reference(spec, table)
+
+
+def test_bitmask_explanations_decode_to_the_reference() -> None:
+    """DuckDB's BIGINT bitmask explanations (Parquet's default form) decode to the reference's lists of ids."""
+    from icpkit.score.duckdb_engine import decode_explanations, score_arrow
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @given(spec=S.specs(), rows=S.records)
+    def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
+        table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
+        masked = score_arrow(spec, table, masks=True)
+        assert all(masked.schema.field(c).type == pa.int64() for c in ("matched", "unknown", "exclusions_hit"))
+        got = outputs_only(decode_explanations(masked, spec).to_pylist())
+        assert got == _reference(spec, table)
+
+    check()

@@ -13,6 +13,7 @@ import pytest
 
 from icpkit.cli import main
 from icpkit.errors import EngineError
+from icpkit.score.duckdb_engine import decode_explanations
 from icpkit.score.engines import ENGINES, get_engine
 from icpkit.score.export import describe_clause, neutralise, reason_texts
 from icpkit.spec import Clause, load_spec
@@ -60,10 +61,16 @@ def test_score_csv_to_parquet_keeps_ids_and_counts_tiers(
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["rows"] == 3 and summary["tiers"]["tier1"] == 2 and summary["tiers"]["excluded"] == 1
-    rows = pq.read_table(out).to_pylist()
+    table = pq.read_table(out)
+    rows = table.to_pylist()
     assert [r["account_id"] for r in rows] == ["101", "102", "103"]
     assert [(r["score"], r["tier"]) for r in rows] == [(100, "tier1"), (0, "excluded"), (70, "tier1")]
-    assert rows[1]["exclusions_hit"] == ["exclusion.0"] and rows[2]["unknown"] == ["firmographic.1"]
+    # Parquet keeps explanations as bitmasks (bit i = i-th id, named in the file's metadata) until decoded
+    assert table.schema.field("matched").type == pa.int64()
+    assert rows[1]["exclusions_hit"] == 1 and rows[2]["unknown"] == 0b10
+    decoded = decode_explanations(out).to_pylist()
+    assert decoded[1]["exclusions_hit"] == ["exclusion.0"] and decoded[2]["unknown"] == ["firmographic.1"]
+    assert decoded[0]["matched"] == ["firmographic.0", "firmographic.1", "technographic.0"]
     assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp or spill files left behind
 
 

@@ -55,6 +55,9 @@ __all__ = [
     "column_kind",
     "compile_expression",
     "compile_sql",
+    "decode_masks_sql",
+    "explanation_ids",
+    "masks_fit",
     "output_columns",
 ]
 
@@ -115,6 +118,43 @@ def column_kind(type_name: str) -> str:
     if t == "boolean":
         return "bool"
     return "other"
+
+
+def explanation_ids(spec: ICPSpec) -> dict[str, list[str]]:
+    """The ids each explanation column can hold, in order; as a bitmask, bit ``i`` stands for the ``i``-th id."""
+    crit = [cid for cid, _, _ in criterion_ids(spec)]
+    excl = [eid for eid, _ in exclusion_ids(spec)]
+    return {"matched": crit, "unknown": crit + excl, "exclusions_hit": excl}
+
+
+def masks_fit(spec: ICPSpec) -> bool:
+    """Whether every explanation column fits a BIGINT bitmask (at most 62 ids each)."""
+    return all(len(ids) <= _MAX_MASK_IDS for ids in explanation_ids(spec).values())
+
+
+def decode_masks_sql(spec: ICPSpec | Mapping[str, Sequence[str]], *, dialect: str = "duckdb") -> dict[str, str]:
+    """DuckDB expressions turning the BIGINT explanation columns back into the lists of ids, by column name.
+
+    ``spec`` is the spec that scored the file, or the ids per column (:func:`explanation_ids`, which a Parquet file
+    scored by ``score_file`` keeps in its metadata). For a view over such a file::
+
+        SELECT * REPLACE (<matched> AS matched, <unknown> AS unknown, <exclusions_hit> AS exclusions_hit)
+        FROM 'scored.parquet'
+    """
+    if rules_for(dialect).ids != "mask_lookup":
+        raise UnsupportedOperatorError(f"explanation bitmasks are decoded in DuckDB, not in {dialect}")
+    ids_by_column = explanation_ids(spec) if isinstance(spec, ICPSpec) else spec
+    out = {}
+    for name, ids in ids_by_column.items():
+        if len(ids) > _MAX_MASK_IDS:
+            raise UnsupportedOperatorError(f"a bitmask holds at most {_MAX_MASK_IDS} ids; '{name}' has {len(ids)}")
+        column = exp.column(name, quoted=True)
+        if not ids:
+            decoded: exp.Expression = exp.cast(exp.Array(expressions=[]), "VARCHAR[]", dialect="duckdb")
+        else:
+            decoded = _mask_lookup([(i, exp.true()) for i in ids], column)
+        out[name] = render(decoded, dialect)
+    return out
 
 
 def output_columns(spec: ICPSpec, *, explain: bool = True) -> list[str]:
@@ -582,7 +622,9 @@ class _Compiler:
             "exclusions_hit": [(eid, o.copy()) for eid, o in excl],
         }
 
-    def build(self, table: str | exp.Expression, explain: bool, select: str | Sequence[str]) -> exp.Select:
+    def build(
+        self, table: str | exp.Expression, explain: bool, select: str | Sequence[str], masks: bool = False
+    ) -> exp.Select:
         spec = self.spec
         crit = [(cid, layer, c, self.outcome(c.clauses(), cid)) for cid, layer, c in criterion_ids(spec)]
         excl = [(eid, self.outcome([e], eid)) for eid, e in exclusion_ids(spec)]
@@ -615,17 +657,21 @@ class _Compiler:
         layer_points = {layer: points_of([row for row in crit if row[1] == layer]) for layer in totals}
         score: exp.Expression = clamped(points_of(crit))
         excluded = _or([_case(o.copy(), exp.true(), exp.false()) for _, o in excl]) if excl else None
-        masks: dict[str, exp.Expression] = {}
+        if explain and masks and not masks_fit(spec):
+            raise UnsupportedOperatorError(
+                f"explanations as bitmasks hold at most {_MAX_MASK_IDS} ids per column: write them as lists"
+            )
+        mask_columns: dict[str, exp.Expression] = {}
         if self.staged:
             # stage 3: each layer's points once (the score is their sum: every criterion with points is in a layer
             # with a total), the exclusion flag and the explanation masks; stage 4: the score, read by tier and route
             extra = [exp.alias_(got, f"_icp_p{j}", quoted=True) for j, got in enumerate(layer_points.values())]
             layer_points = {layer: exp.column(f"_icp_p{j}", quoted=True) for j, layer in enumerate(layer_points)}
-            if explain and self.rules.ids == "mask_lookup":
+            if explain and (masks or self.rules.ids == "mask_lookup"):
                 for name, pairs in self.explanation_pairs(crit, excl).items():
                     if 0 < len(pairs) <= _MAX_MASK_IDS:
                         extra.append(exp.alias_(_mask(pairs), f"_icp_{name}", quoted=True))
-                        masks[name] = exp.column(f"_icp_{name}", quoted=True)
+                        mask_columns[name] = exp.column(f"_icp_{name}", quoted=True)
             if excluded is not None:
                 extra.append(exp.alias_(excluded, "_icp_x", quoted=True))
                 excluded = exp.column("_icp_x", quoted=True)
@@ -659,7 +705,13 @@ class _Compiler:
             outputs.append(exp.alias_(ratio, self.identifier(f"layer_{layer}")))
         if explain:
             for name, pairs in self.explanation_pairs(crit, excl).items():
-                outputs.append(exp.alias_(self.ids(pairs, masks.get(name)), self.identifier(name)))
+                if not masks:
+                    ids = self.ids(pairs, mask_columns.get(name))
+                elif not pairs:
+                    ids = exp.cast(exp.convert(0), exp.DataType.Type.BIGINT)
+                else:
+                    ids = mask_columns[name] if name in mask_columns else _mask(pairs)
+                outputs.append(exp.alias_(ids, self.identifier(name)))
 
         replaced = {*output_columns(spec, explain=True), *(f"layer_{layer}" for layer in LAYERS)}
         if isinstance(select, str) and select == "*":
@@ -830,10 +882,16 @@ def compile_expression(
     explain: bool = True,
     columns: Mapping[str, str] | None = None,
     select: str | Sequence[str] = "*",
+    masks: bool = False,
 ) -> exp.Select:
-    """The scoring query as a SQLGlot expression, for callers that wrap it (a view, a dbt model, a COPY)."""
+    """The scoring query as a SQLGlot expression, for callers that wrap it (a view, a dbt model, a COPY).
+
+    ``masks`` writes each explanation column as a BIGINT bitmask (bit ``i`` = the ``i``-th id of
+    :func:`explanation_ids`) instead of a list of ids: measured on 10M rows, building and writing three lists of ids
+    costs more than scoring itself, a bitmask about a third of it. :func:`decode_masks_sql` reads them back.
+    """
     rules = rules_for(dialect)
-    return _Compiler(spec, rules, as_of, columns).build(table, explain, select)
+    return _Compiler(spec, rules, as_of, columns).build(table, explain, select, masks)
 
 
 def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:
@@ -855,13 +913,15 @@ def compile_sql(
     columns: Mapping[str, str] | None = None,
     select: str | Sequence[str] = "*",
     pretty: bool = False,
+    masks: bool = False,
 ) -> str:
     """The scoring query for ``dialect``: every selected input column plus score, tier, route, layers, explanation.
 
     ``columns`` (name -> type) compiles each clause for the column's real type and lists the input columns
     explicitly (replacing output columns a table scored before already has); without it ``SELECT *`` is used.
+    ``masks`` writes the explanation columns as BIGINT bitmasks (see :func:`compile_expression`).
     """
     expression = compile_expression(
-        spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns, select=select
+        spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns, select=select, masks=masks
     )
     return render(expression, dialect, pretty=pretty)
