@@ -4,7 +4,9 @@
 
 The accounts file is generated once (cached in bench/_data/, git-ignored) in row groups of ~128k rows. Each
 measurement runs in its own subprocess, so its peak memory (ru_maxrss, which sees DuckDB's and the JVM's native
-allocations) belongs to it alone, and so does its CPU time (user + system of the child and of anything it starts).
+allocations) belongs to it alone, and so does its CPU time: user + system seconds of the work itself (measured in the
+child around the work, so interpreter start-up and imports are left out, as they are from the wall time), plus those
+of any process it started and waited for.
 With ``--repeat N`` the lines run in rounds (floor, score, explain, … then again), and each line reports its best
 wall time of the N, so load from other processes on the machine shows up as noise in every line alike. Printed side
 by side in one run:
@@ -277,13 +279,31 @@ def run_spark(src: Path, out: Path) -> dict[str, Any]:
 
     spec = ICPSpec.model_validate(spec_dict())
     score_parquet(spec, str(src), str(out), explain=False, select=["account_id"])
+    _stop_spark()
     return {}
+
+
+def _stop_spark() -> None:
+    """Stop the session and wait for its JVM, so the JVM's CPU seconds are counted as this child's children's."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return
+    gateway = session.sparkContext._gateway
+    session.stop()
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    if proc is not None:
+        proc.stdin.close()  # the JVM launched by pyspark exits when its stdin closes
+        proc.wait(timeout=60)
 
 
 def _child(kind: str, src: str, out: str) -> None:
     if kind == "generate":
         generate(int(src))
         return
+    cpu0 = _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
     t0 = time.perf_counter()
     extra = {
         "floor": lambda: run_floor(Path(src), Path(out)),
@@ -293,9 +313,11 @@ def _child(kind: str, src: str, out: str) -> None:
         "spark": lambda: run_spark(Path(src), Path(out)),
     }[kind]()
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu0
+    cpu += _cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the JVM Spark starts
-    print(json.dumps({"seconds": seconds, "peak_mb": max(self_kb, child_kb) / 1024, **extra}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": max(self_kb, child_kb) / 1024, **extra}))
 
 
 def _cpu_seconds(usage: resource.struct_rusage) -> float:
@@ -303,18 +325,15 @@ def _cpu_seconds(usage: resource.struct_rusage) -> float:
 
 
 def measure(kind: str, src: Path) -> dict[str, Any]:
-    """One run of one line in a fresh process: wall seconds (of the work), CPU seconds (of the whole process tree,
-    including interpreter start-up, which is small next to the work), peak MB."""
+    """One run of one line in a fresh process: wall seconds, CPU seconds and peak MB of the work."""
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
         out = Path(tmp) / "out.parquet"
-        before = _cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
         proc = subprocess.run(
             [sys.executable, __file__, "--child", kind, str(src), str(out)], capture_output=True, text=True
         )
-        cpu = _cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - before
         if proc.returncode != 0:
             return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
-        return {**json.loads(proc.stdout.strip().splitlines()[-1]), "cpu": cpu}
+        return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
