@@ -35,7 +35,7 @@ from ruamel.yaml.events import AliasEvent, CollectionStartEvent, DocumentStartEv
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from icpkit.errors import SpecError
-from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op
+from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op, Routing, Segment, Tiers
 
 __all__ = ["MAX_SPEC_BYTES", "canonical_form", "content_hash", "dump_spec", "load_spec"]
 
@@ -140,32 +140,60 @@ def _criterion_line(c: Criterion | Exclusion, indent: int) -> str:
     return f"{' ' * indent}- {text}"
 
 
+def _body_lines(
+    layers: dict[str, list[Criterion]], exclusions: list[Exclusion], tiers: Tiers, routing: Routing, indent: int
+) -> list[str]:
+    """The layers, exclusions, tiers and routing of one ICP, indented by ``indent``."""
+    pad = " " * indent
+    lines = []
+    if layers:
+        lines.append(f"{pad}layers:")
+        for layer, criteria in layers.items():
+            if not criteria:
+                lines.append(f"{pad}  {layer}: []")
+                continue
+            lines.append(f"{pad}  {layer}:")
+            lines.extend(_criterion_line(c, indent + 4) for c in criteria)
+    else:
+        lines.append(f"{pad}layers: {{}}")
+    if exclusions:
+        lines.append(f"{pad}exclusions:")
+        lines.extend(_criterion_line(e, indent + 2) for e in exclusions)
+    else:
+        lines.append(f"{pad}exclusions: []")
+    lines.append(f"{pad}tiers: {_flow(tiers.model_dump())}")
+    lines.append(f"{pad}routing: {_flow(routing.model_dump())}")
+    return lines
+
+
+def _segment_lines(seg: Segment) -> list[str]:
+    head = {"name": seg.name, **({"description": seg.description} if seg.description is not None else {})}
+    buf = io.StringIO()
+    _yaml(flow=False).dump(_safe_strings(head), buf)
+    first, *rest = buf.getvalue().rstrip("\n").split("\n")
+    lines = [f"  - {first}", *(f"    {line}" for line in rest)]
+    return lines + _body_lines(seg.layers, seg.exclusions, seg.tiers, seg.routing, 4)
+
+
 def dump_spec(spec: ICPSpec) -> str:
-    """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes."""
+    """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes.
+
+    A multi-segment spec writes its segments (each with its layers, exclusions, tiers and routing) instead of the
+    top-level ones; a spec without segments is written exactly as before segments existed.
+    """
     head = {k: getattr(spec, k) for k in _TOP_ORDER if getattr(spec, k) is not None}
     buf = io.StringIO()
     _yaml(flow=False).dump(_safe_strings(head), buf)
     lines = [buf.getvalue().rstrip("\n")]
-    if spec.layers:
-        lines.append("layers:")
-        for layer, criteria in spec.layers.items():
-            if not criteria:
-                lines.append(f"  {layer}: []")
-                continue
-            lines.append(f"  {layer}:")
-            lines.extend(_criterion_line(c, 4) for c in criteria)
-    else:
-        lines.append("layers: {}")
-    if spec.exclusions:
-        lines.append("exclusions:")
-        lines.extend(_criterion_line(e, 2) for e in spec.exclusions)
-    else:
-        lines.append("exclusions: []")
-    lines.append(f"tiers: {_flow(spec.tiers.model_dump())}")
-    lines.append(f"routing: {_flow(spec.routing.model_dump())}")
+    if spec.segments is None:
+        lines += _body_lines(spec.layers, spec.exclusions, spec.tiers, spec.routing, 0)
     if spec.sam is not None:
         lines.append("sam:" if spec.sam else "sam: []")
         lines.extend(f"  - {_flow(_clause_map(cl))}" for cl in spec.sam)
+    if spec.segments is not None:
+        lines.append("segments:")
+        for seg in spec.segments:
+            lines.extend(_segment_lines(seg))
     return "\n".join(lines) + "\n"
 
 
@@ -197,13 +225,18 @@ def canonical_form(spec: ICPSpec) -> dict[str, Any]:
         also = sorted((_canon_clause(a) for a in c.also), key=lambda d: json.dumps(d, sort_keys=True))
         return {**_canon_clause(c), "points": c.points, "also": also}
 
-    return {
-        "as_of": spec.as_of.isoformat() if spec.as_of else None,
-        "layers": {layer: [criterion(c) for c in cs] for layer, cs in spec.layers.items() if cs},
-        "exclusions": [_canon_clause(e) for e in spec.exclusions],
-        "tiers": spec.tiers.model_dump(),
-        "routing": spec.routing.model_dump(),
-    }
+    def body(s: ICPSpec | Segment) -> dict[str, Any]:
+        return {
+            "layers": {layer: [criterion(c) for c in cs] for layer, cs in s.layers.items() if cs},
+            "exclusions": [_canon_clause(e) for e in s.exclusions],
+            "tiers": s.tiers.model_dump(),
+            "routing": s.routing.model_dump(),
+        }
+
+    out = {"as_of": spec.as_of.isoformat() if spec.as_of else None, **body(spec)}
+    if spec.segments is not None:  # absent from a single-ICP spec, whose hash is what it always was
+        out["segments"] = [{"name": seg.name, **body(seg)} for seg in spec.segments]
+    return out
 
 
 def content_hash(spec: ICPSpec) -> str:
@@ -263,6 +296,8 @@ class _Reader:
             key = self._key(k, line, "")
             if key == "layers":
                 out[key] = self.layers(v, line)
+            elif key == "segments":
+                out[key] = self.segments(v, line)
             elif key == "exclusions":
                 out[key] = self.items(v, ("exclusions",), "exclusions", line, _EXCLUSION_KEYS)
             elif key == "sam":
@@ -271,12 +306,12 @@ class _Reader:
                 out[key] = self.plain(v, (key,), key, line)
         return out
 
-    def layers(self, node: Any, line: int) -> Any:
-        self.where[("layers",)] = (line, "layers")
+    def layers(self, node: Any, line: int, loc: Loc = ("layers",), upath: str = "layers") -> Any:
+        self.where[loc] = (line, upath)
         if node is None:
             return {}
         if not isinstance(node, CommentedMap):
-            raise self.fail("layers is a mapping of layer name to a list of criteria", line, "layers")
+            raise self.fail("layers is a mapping of layer name to a list of criteria", line, upath)
         out = {}
         for name, criteria in node.items():
             kl = node.lc.key(name)[0]
@@ -284,9 +319,34 @@ class _Reader:
                 raise self.fail(
                     f"unknown layer '{name}'{_suggest(name, LAYERS)}; layers are {', '.join(LAYERS)}",
                     kl,
-                    f"layers.{name}",
+                    f"{upath}.{name}",
                 )
-            out[name] = self.items(criteria, ("layers", name), f"layers.{name}", kl, _CRITERION_KEYS)
+            out[name] = self.items(criteria, (*loc, name), f"{upath}.{name}", kl, _CRITERION_KEYS)
+        return out
+
+    def segments(self, node: Any, line: int) -> Any:
+        self.where[("segments",)] = (line, "segments")
+        if node is None:
+            return []
+        if not isinstance(node, CommentedSeq):
+            raise self.fail("segments is a list of named ICPs (- name: ..., layers: ...)", line, "segments")
+        out = []
+        for i, seg in enumerate(node):
+            sl, upath, loc = node.lc.item(i)[0], f"segments[{i}]", ("segments", i)
+            self.where[loc] = (sl, upath)
+            if not isinstance(seg, CommentedMap):
+                raise self.fail("a segment is a mapping (name:, layers:, exclusions:, tiers:, routing:)", sl, upath)
+            item: dict[str, Any] = {}
+            for k, v in seg.items():
+                kl = seg.lc.key(k)[0]
+                key = self._key(k, kl, upath)
+                if key == "layers":
+                    item[key] = self.layers(v, kl, (*loc, "layers"), f"{upath}.layers")
+                elif key == "exclusions":
+                    item[key] = self.items(v, (*loc, "exclusions"), f"{upath}.exclusions", kl, _EXCLUSION_KEYS)
+                else:
+                    item[key] = self.plain(v, (*loc, key), f"{upath}.{key}", kl)
+            out.append(item)
         return out
 
     def items(self, node: Any, loc: Loc, upath: str, line: int, keys: tuple[str, ...]) -> Any:
@@ -351,6 +411,7 @@ _MODEL_KEYS: dict[str, list[str]] = {
     "tiers": ["tier1", "tier2", "tier3"],
     "routing": ["tier1", "tier2", "tier3", "none", "excluded"],
     "evidence": list(Evidence.model_fields),
+    "segments": list(Segment.model_fields),
 }
 
 
@@ -361,7 +422,8 @@ def _message(err: Mapping[str, Any]) -> str:
         return "required"
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        parent = str(loc[-2]) if len(loc) > 1 else ""
+        parents = [p for p in loc[:-1] if not isinstance(p, int)]
+        parent = str(parents[-1]) if parents else ""
         choices = _MODEL_KEYS.get(parent, list(ICPSpec.model_fields) if len(loc) == 1 else [])
         return f"unknown key '{key}'{_suggest(key, choices)}"
     msg = str(err["msg"])

@@ -23,6 +23,7 @@ __all__ = [
     "ICPSpec",
     "Op",
     "Routing",
+    "Segment",
     "Tiers",
 ]
 
@@ -158,6 +159,48 @@ class Routing(_Frozen):
     excluded: str = "disqualify"
 
 
+SEGMENT_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
+
+
+def _check_layers(layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
+    for name in layers:
+        if name not in LAYERS:
+            raise ValueError(f"unknown layer '{name}'; layers are {', '.join(LAYERS)}")
+    return {name: layers[name] for name in LAYERS if name in layers}
+
+
+class Segment(_Frozen):
+    """One named ICP inside a multi-segment spec: its own layers, exclusions, tiers and routing.
+
+    The name becomes part of output column names (``score_<name>``), so it is a short identifier.
+    """
+
+    name: str = Field(pattern=SEGMENT_NAME, description="letters, digits and _, starting with a letter; 40 at most")
+    description: str | None = None
+    layers: dict[str, list[Criterion]] = Field(default_factory=dict)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    tiers: Tiers = Field(default_factory=Tiers)
+    routing: Routing = Field(default_factory=Routing)
+
+    @field_validator("layers")
+    @classmethod
+    def _known_layers(cls, layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
+        return _check_layers(layers)
+
+    def as_spec(self, parent: ICPSpec) -> ICPSpec:
+        """This segment as a single-segment spec (``<parent>.<segment>``), scored by any engine as usual."""
+        return ICPSpec(
+            name=f"{parent.name}.{self.name}",
+            version=parent.version,
+            as_of=parent.as_of,
+            description=self.description,
+            layers=self.layers,
+            exclusions=self.exclusions,
+            tiers=self.tiers,
+            routing=self.routing,
+        )
+
+
 class ICPSpec(_Frozen):
     """One ICP: layers of criteria, exclusions with reasons, tiers and routing."""
 
@@ -173,14 +216,36 @@ class ICPSpec(_Frozen):
     sam: list[Clause] | None = Field(
         default=None, description="serviceable-market filters for sizing (all must hold); never part of the score"
     )
+    segments: list[Segment] | None = Field(
+        default=None,
+        description="several named ICPs in one spec; each record is scored against all and gets the best one",
+    )
 
     @field_validator("layers")
     @classmethod
     def _known_layers(cls, layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
-        for name in layers:
-            if name not in LAYERS:
-                raise ValueError(f"unknown layer '{name}'; layers are {', '.join(LAYERS)}")
-        return {name: layers[name] for name in LAYERS if name in layers}
+        return _check_layers(layers)
+
+    @model_validator(mode="after")
+    def _segments_alone(self) -> ICPSpec:
+        if self.segments is None:
+            return self
+        if not self.segments:
+            raise ValueError("segments needs at least one segment (or leave it out)")
+        names = [s.name.lower() for s in self.segments]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"segment names must be unique (case-insensitive), repeated: {', '.join(dup)}")
+        shared = [k for k in ("layers", "exclusions", "tiers", "routing") if k in self.model_fields_set]
+        if any(getattr(self, k) != type(self).model_fields[k].get_default(call_default_factory=True) for k in shared):
+            raise ValueError(
+                "with segments, layers, exclusions, tiers and routing go inside each segment, not at the top level"
+            )
+        return self
+
+    def segment_specs(self) -> list[tuple[str, ICPSpec]]:
+        """(segment name, single-segment spec) for each segment; ``[]`` for a single-ICP spec."""
+        return [(s.name, s.as_spec(self)) for s in self.segments or []]
 
     def criteria(self) -> list[tuple[str, Criterion]]:
         """Every criterion with its layer, in spec order."""
@@ -194,6 +259,9 @@ class ICPSpec(_Frozen):
                 seen.setdefault(cl.field, None)
         for e in self.exclusions:
             seen.setdefault(e.field, None)
+        for _, seg in self.segment_specs():
+            for f in seg.fields():
+                seen.setdefault(f, None)
         return list(seen)
 
     # Convenience wrappers; imported lazily so the model stays free of YAML, Arrow and engine imports.
@@ -218,7 +286,18 @@ class ICPSpec(_Frozen):
         return content_hash(self)
 
     def score(self, records: Any, *, as_of: dt.date | None = None) -> Any:
-        """Score one record (a mapping -> ``ScoreResult``), many (an iterable -> list) or a ``pyarrow.Table``."""
+        """Score one record (a mapping -> ``ScoreResult``), many (an iterable -> list) or a ``pyarrow.Table``.
+
+        A spec with ``segments`` scores against every segment (see :mod:`icpkit.score.segments`).
+        """
+        if self.segments is not None:
+            from icpkit.score.segments import compile_segment_scorer, score_segments_table
+
+            if isinstance(records, Mapping):
+                return compile_segment_scorer(self, as_of=as_of)(records)
+            if type(records).__name__ == "Table":
+                return score_segments_table(self, records, as_of=as_of)
+            return compile_segment_scorer(self, as_of=as_of).many(records)
         from icpkit.score.python import compile_scorer
 
         if isinstance(records, Mapping):
