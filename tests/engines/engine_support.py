@@ -38,24 +38,27 @@ def load_strategies() -> Any:
 @dataclass
 class EngineRunner:
     name: str
-    run: Callable[[ICPSpec, pa.Table, dt.date | None], list[dict[str, Any]]]
+    run: Callable[..., list[dict[str, Any]]]
 
-    def __call__(self, spec: ICPSpec, table: pa.Table, as_of: dt.date | None = None) -> list[dict[str, Any]]:
-        return self.run(spec, table, as_of)
+    def __call__(
+        self, spec: ICPSpec, table: pa.Table, as_of: dt.date | None = None, *, explain: bool = True
+    ) -> list[dict[str, Any]]:
+        """Rows of outputs; ``explain=False`` compiles the query without explanation columns (a leaner query)."""
+        return self.run(spec, table, as_of, explain=explain)
 
 
 def outputs_only(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k in OUTPUTS or k.startswith("layer_")} for r in rows]
 
 
-def _python(spec: ICPSpec, table: pa.Table, as_of: dt.date | None) -> list[dict[str, Any]]:
-    return outputs_only(score_table(spec, table, as_of=as_of).to_pylist())
+def _python(spec: ICPSpec, table: pa.Table, as_of: dt.date | None, *, explain: bool = True) -> list[dict[str, Any]]:
+    return outputs_only(score_table(spec, table, as_of=as_of, explain=explain).to_pylist())
 
 
-def _duckdb(spec: ICPSpec, table: pa.Table, as_of: dt.date | None) -> list[dict[str, Any]]:
+def _duckdb(spec: ICPSpec, table: pa.Table, as_of: dt.date | None, *, explain: bool = True) -> list[dict[str, Any]]:
     from icpkit.score.duckdb_engine import score_arrow
 
-    return outputs_only(score_arrow(spec, table, as_of=as_of).to_pylist())
+    return outputs_only(score_arrow(spec, table, as_of=as_of, explain=explain).to_pylist())
 
 
 # ---------------------------------------------------------------------------------------------- postgres
@@ -90,11 +93,11 @@ def postgres_load(conn: Any, table: pa.Table) -> tuple[str, dict[str, str]]:
     return name, types
 
 
-def _postgres_runner(conn: Any) -> Callable[[ICPSpec, pa.Table, dt.date | None], list[dict[str, Any]]]:
-    def run(spec: ICPSpec, table: pa.Table, as_of: dt.date | None) -> list[dict[str, Any]]:
+def _postgres_runner(conn: Any) -> Callable[..., list[dict[str, Any]]]:
+    def run(spec: ICPSpec, table: pa.Table, as_of: dt.date | None, *, explain: bool = True) -> list[dict[str, Any]]:
         name, types = postgres_load(conn, table)
         try:
-            sql = compile_sql(spec, dialect="postgres", table=name, as_of=as_of, columns=types)
+            sql = compile_sql(spec, dialect="postgres", table=name, as_of=as_of, columns=types, explain=explain)
             with conn.cursor() as cur:
                 cur.execute(sql)
                 names = [d.name for d in cur.description]
@@ -109,7 +112,7 @@ def _postgres_runner(conn: Any) -> Callable[[ICPSpec, pa.Table, dt.date | None],
 # ---------------------------------------------------------------------------------------------- spark
 
 
-def _spark(spec: ICPSpec, table: pa.Table, as_of: dt.date | None) -> list[dict[str, Any]]:
+def _spark(spec: ICPSpec, table: pa.Table, as_of: dt.date | None, *, explain: bool = True) -> list[dict[str, Any]]:
     from icpkit.score.spark import score_arrow
 
-    return outputs_only(score_arrow(spec, table, as_of=as_of).to_pylist())
+    return outputs_only(score_arrow(spec, table, as_of=as_of, explain=explain).to_pylist())

@@ -15,6 +15,7 @@ from engine_support import EngineRunner, load_strategies, outputs_only
 from hypothesis import HealthCheck, given, settings
 
 from icpkit.score import score_record
+from icpkit.score.sql import EXPLAIN_COLUMNS
 from icpkit.spec import ICPSpec
 
 S = load_strategies()
@@ -45,6 +46,25 @@ def test_engines_agree_with_the_reference(engine: EngineRunner) -> None:
         assert len(got) == len(want)
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             assert g == w, f"row {i}: {rows[i]}"
+
+    check()
+
+
+def test_scores_without_explanations_agree(engine: EngineRunner) -> None:
+    """The leaner query compiled without explanation columns gives the reference's score, tier, route and layers."""
+
+    @settings(
+        max_examples=EXAMPLES[engine.name] // 2,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        database=None,
+    )
+    @given(spec=S.specs(), rows=S.records)
+    def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
+        table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
+        got = engine(spec, table, explain=False)
+        want = [{k: v for k, v in r.items() if k not in EXPLAIN_COLUMNS} for r in _reference(spec, table)]
+        assert got == want
 
     check()
 
