@@ -146,6 +146,64 @@ def _truth_spec(as_of: dt.date) -> ICPSpec:
     )
 
 
+def _two_segment_truth(as_of: dt.date) -> ICPSpec:
+    from icpkit.spec.model import Segment
+
+    def seg(name: str, industry: str, band: list[int], tech: str) -> Segment:
+        return Segment(
+            name=name,
+            layers={
+                "firmographic": [
+                    Criterion(field="industry", op=Op.IN, value=[industry], points=30),
+                    Criterion(field="employees", op=Op.BETWEEN, value=band, points=30),
+                ],
+                "technographic": [Criterion(field="tech_stack", op=Op.CONTAINS_ANY, value=[tech], points=25)],
+                "trigger": [Criterion(field="last_funding_date", op=Op.WITHIN_DAYS, value=365, points=15)],
+            },
+            exclusions=[Exclusion(field="business_model", op=Op.IN, value=["B2C"], reason="planted: B2C churns")],
+        )
+
+    return ICPSpec(
+        name="planted-truth",
+        as_of=as_of,
+        segments=[
+            seg("midmarket", "Software", [50, 500], "HubSpot"),
+            seg("enterprise", "Manufacturing", [1000, 20000], "SAP"),
+        ],
+    )
+
+
+def _plant_two_segments(
+    rng: np.random.Generator,
+    ind: np.ndarray,
+    ind_names: list[str],
+    ind_valid: np.ndarray,
+    employees: np.ndarray,
+    emp_valid: np.ndarray,
+    tech_names: list[str],
+    tech_matrix: np.ndarray,
+    tech_valid: np.ndarray,
+    in_trigger: np.ndarray,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Two planted profiles: (technologies with SAP, their matrix, employees, fit = the better segment's count)."""
+    n = ind.shape[0]
+    manufacturing = ind_valid & (ind == ind_names.index("Manufacturing"))
+    software = ind_valid & (ind == ind_names.index("Software"))
+    big = np.maximum(1, np.round(np.exp(rng.normal(np.log(1500), 1.0, n)))).astype(np.int64)
+    employees = np.where(manufacturing, big, employees)
+    sap = rng.random(n) < np.where(manufacturing, 0.55, 0.05)
+    tech_names = [*tech_names, "SAP"]
+    tech_matrix = np.hstack([tech_matrix, sap[:, None]])
+    hubspot = tech_valid & tech_matrix[:, tech_names.index("HubSpot")]
+    on_sap = tech_valid & sap
+    mid = emp_valid & (employees >= 50) & (employees <= 500)
+    ent = emp_valid & (employees >= 1000) & (employees <= 20000)
+    k_a = software.astype(float) + mid + hubspot
+    k_b = manufacturing.astype(float) + ent + on_sap
+    k = 4.0 / 3.0 * np.maximum(k_a, k_b) + in_trigger  # three segment criteria weigh as much as four shared ones
+    return tech_names, tech_matrix, employees, k
+
+
 def _choice(rng: np.random.Generator, n: int, table: dict[str, float]) -> tuple[np.ndarray, list[str]]:
     names = list(table)
     p = np.array([table[k] for k in names], dtype=float)
@@ -187,12 +245,20 @@ def generate(
     with_subscriptions: bool = False,
     history_years: float = 4.0,
     journeys: Literal["balanced", "realistic"] = "balanced",
+    segments: Literal[1, 2] = 1,
 ) -> SynthHistory:
     """Generate a CRM history of ``n_accounts`` accounts and about ``deals_per_account`` deals each.
 
     ``effect`` scales every planted effect (0 = outcomes independent of every attribute). Same arguments, same
     tables, byte for byte. ``journeys`` shapes the deals of each account (see the module docstring).
+
+    ``segments=2`` plants two distinct profiles instead of one: mid-market Software on HubSpot (50-500 employees)
+    and enterprise Manufacturing on SAP (1,000-20,000 employees; Manufacturing companies are larger and often run
+    SAP). An account's fit is the better of its two segments (plus the funding trigger), so a Software company
+    on SAP fits neither well. ``truth`` then holds the two planted segments.
     """
+    if segments not in (1, 2):
+        raise ValueError(f"segments must be 1 or 2, got {segments!r}")
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
     if journeys not in ("balanced", "realistic"):
@@ -226,6 +292,11 @@ def generate(
     in_tech = tech_valid & (tech_matrix[:, 0] | tech_matrix[:, 1])
     in_trigger = funded & (funding_days <= 365)
     k = in_industry.astype(float) + in_size + in_tech + in_trigger
+    if segments == 2:
+        tech_names, tech_matrix, employees, k = _plant_two_segments(
+            rng, ind, ind_names, ind_valid, employees, emp_valid, tech_names, tech_matrix, tech_valid, in_trigger
+        )
+        revenue = np.round(employees * np.exp(rng.normal(np.log(150_000), 0.5, n)), -3)
     is_b2c = bm == bm_names.index("B2C")
     e = float(effect)
 
@@ -395,7 +466,7 @@ def generate(
         accounts=accounts,
         deals=deals,
         subscriptions=subscriptions,
-        truth=_truth_spec(as_of),
+        truth=_truth_spec(as_of) if segments == 1 else _two_segment_truth(as_of),
         as_of=as_of,
         kinds=kinds,
     )
