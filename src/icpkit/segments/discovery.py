@@ -16,7 +16,10 @@
 4. **Held-out evidence.** A segment is kept only with at least ``min_segment_signal`` high-value accounts and when
    its ICP, rebuilt on a random half of the accounts, still separates its own high-value accounts of the other half
    from the anti-signal: accounts in its tier3 or better (not excluded) have a lift whose 95% interval lies above
-   1. When a segment fails, one profile fewer is tried; with one profile left the ordinary single ICP is built.
+   1. The segments together must also beat one ICP on the same held-out half: the AUC of held-out high-value vs
+   anti-signal accounts, ranked by the best segment (tier, then score), must exceed the single ICP's by at least
+   ``min_auc_gain``. When a check fails, one profile fewer is tried; with one profile left the ordinary single ICP
+   is kept.
 """
 
 from __future__ import annotations
