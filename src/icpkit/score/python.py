@@ -440,7 +440,14 @@ class Scorer:
 
 
 def compile_scorer(spec: ICPSpec, *, as_of: dt.date | None = None) -> Scorer:
-    """Compile once, score many; ``as_of`` defaults to the spec's and is needed only by ``within_days``."""
+    """Compile once, score many; ``as_of`` defaults to the spec's and is needed only by ``within_days``.
+
+    A multi-segment spec gets a scorer per segment that names the best-fitting one (``score.segments``).
+    """
+    if spec.segments is not None:
+        from icpkit.score.segments import compile_segment_scorer
+
+        return compile_segment_scorer(spec, as_of=as_of)  # type: ignore[return-value]
     return Scorer(spec, as_of=as_of)
 
 

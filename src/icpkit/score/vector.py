@@ -238,8 +238,13 @@ def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
     """Every input column plus ``score``, ``tier``, ``route``, ``layer_<name>`` and the explanation lists.
 
     A spec field absent from the table reads as missing in every row (unknown). Output columns already present
-    in the input (a file scored before) are replaced.
+    in the input (a file scored before) are replaced. A multi-segment spec is scored against every segment and the
+    best-fitting one is named (``score.segments``).
     """
+    if spec.segments is not None:
+        from icpkit.score.segments import score_segments_table
+
+        return score_segments_table(spec, table, as_of=as_of, explain=explain)
     as_of = as_of or spec.as_of
     as_of_day = None if as_of is None else (as_of - _EPOCH).days
     n = table.num_rows
