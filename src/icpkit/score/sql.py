@@ -20,8 +20,11 @@ How the rules of :mod:`icpkit.score.semantics` map onto SQL:
 * ``within_days`` compares with date literals computed here from ``as_of``: no date arithmetic in SQL.
 * Per-dialect choices (arrays, list tests, explanation form) are in :mod:`icpkit.score.dialects`.
 
-The query is a single ``SELECT`` over the table (no helper columns to hide); clause expressions repeat in the score,
-layer and explanation columns, which DuckDB, Spark and the warehouses evaluate once (common subexpressions).
+Without ``columns`` the query is a single ``SELECT`` over the table (no helper columns to hide); clause expressions
+repeat in the score, layer and explanation columns. With ``columns`` it is staged so each piece is computed once:
+the field views (normalised text, numbers without NaN, the normalised list), then one outcome column per criterion
+and exclusion, then each layer's points (the score is their sum, clamped), the exclusion flag and the explanation
+bitmasks, and last the output columns, which list the input columns so no helper column reaches the output.
 """
 
 from __future__ import annotations
