@@ -217,7 +217,15 @@ def run_icpkit(src: Path, out: Path, explain: bool) -> dict[str, Any]:
 
 
 def run_pandas(src: Path, out: Path) -> dict[str, Any]:
-    """The same spec the obvious way: a DataFrame, one vectorised mask per criterion (no explanations)."""
+    """The same spec the way a data scientist would write it first (score + tier, no explanations).
+
+    ``pd.read_parquet`` of the spec's columns; text criteria ``.str.strip().str.lower().isin(...)``; numbers
+    ``between`` / ``ge``; flags ``fillna(False)``; dates ``pd.to_datetime`` against the window; the multi-valued
+    field turned once into a Python set per row (``Series.map``) and each list criterion a ``map`` of a set test over
+    it; points added with ``np.where``, the tier with ``np.select``; ``account_id``, score and tier written with
+    ``to_parquet``. It is vectorised where pandas is (strings are object columns, as ``read_parquet`` gives them) and
+    not hand-tuned; its edge cases (NaN, whitespace-only text) are close to, not exactly, the reference's.
+    """
     import numpy as np
     import pandas as pd
 
