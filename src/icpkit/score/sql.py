@@ -131,7 +131,9 @@ def explanation_ids(spec: ICPSpec) -> dict[str, list[str]]:
 
 
 def masks_fit(spec: ICPSpec) -> bool:
-    """Whether every explanation column fits a BIGINT bitmask (at most 62 ids each)."""
+    """Whether every explanation column fits a BIGINT bitmask (at most 62 ids each); segmented specs use lists."""
+    if spec.segments is not None:
+        return False
     return all(len(ids) <= _MAX_MASK_IDS for ids in explanation_ids(spec).values())
 
 
@@ -893,7 +895,17 @@ def compile_expression(
     ``masks`` writes each explanation column as a BIGINT bitmask (bit ``i`` = the ``i``-th id of
     :func:`explanation_ids`) instead of a list of ids: measured on 10M rows, building and writing three lists of ids
     costs more than scoring itself, a bitmask about a third of it. :func:`decode_masks_sql` reads them back.
+
+    A multi-segment spec compiles to the composed query of ``score.segments`` (every input column, lists of ids).
     """
+    if spec.segments is not None:
+        if masks or select != "*":
+            raise SpecError("a multi-segment spec is scored with every input column and lists of ids (no masks)")
+        from icpkit.score.segments import compile_segments_expression
+
+        return compile_segments_expression(
+            spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns
+        )
     rules = rules_for(dialect)
     return _Compiler(spec, rules, as_of, columns).build(table, explain, select, masks)
 
