@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,33 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("public datasets (../shared/data) not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pg_conn() -> Iterator[Any]:
+    """A connection to a real PostgreSQL server: ``ICPKIT_PG_DSN``, or one started by ``scripts/postgres.sh``."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'icpkit[postgres]'")
+    dsn = os.environ.get("ICPKIT_PG_DSN")
+    if not dsn:
+        proc = subprocess.run([str(REPO / "scripts" / "postgres.sh")], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            pytest.skip(f"PostgreSQL could not start: {proc.stderr.strip()[-400:]}")
+        dsn = proc.stdout.strip().splitlines()[-1]
+    conn = psycopg.connect(dsn, autocommit=True)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local Spark session for the whole test session."""
+    pytest.importorskip("pyspark", reason="pyspark not installed: pip install 'icpkit[spark]'")
+    from icpkit.score.spark import get_session
+
+    session = get_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 _SERVICE_WORDS = ("postgresql", "pyspark", "chromium", "spark")

@@ -7,44 +7,14 @@ marked with ``@pytest.mark.known_gap(engines=[...], reason=...)``, a strict xfai
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from engine_support import REPO, EngineRunner, _duckdb, _postgres_runner, _python, _spark
+from engine_support import EngineRunner, _duckdb, _postgres_runner, _python, _spark
 
 ENGINE_NAMES = ["python", "duckdb", "postgres", "spark"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "known_gap(engines, reason): an engine known to differ (strict xfail)")
-
-
-@pytest.fixture(scope="session")
-def pg_conn() -> Iterator[Any]:
-    psycopg = pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'icpkit[postgres]'")
-    dsn = os.environ.get("ICPKIT_PG_DSN")
-    if not dsn:
-        proc = subprocess.run([str(REPO / "scripts" / "postgres.sh")], capture_output=True, text=True)
-        if proc.returncode != 0:
-            pytest.skip(f"PostgreSQL could not start: {proc.stderr.strip()[-400:]}")
-        dsn = proc.stdout.strip().splitlines()[-1]
-    conn = psycopg.connect(dsn, autocommit=True)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="session")
-def spark_session() -> Iterator[Any]:
-    pytest.importorskip("pyspark", reason="pyspark not installed: pip install 'icpkit[spark]'")
-    from icpkit.score.spark import get_session
-
-    session = get_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(params=ENGINE_NAMES)
