@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browser import Browser, chromium_path  # tests/report/browser.py
 
+from devtools import Browser, chromium_path  # tests/devtools.py
 from icpkit.report import exclusion_text, render_report
 from icpkit.words import criterion_text, icp_sentence
 

@@ -2,7 +2,8 @@
 
 Chromium reads protocol commands from file descriptor 3 and writes replies and events to descriptor 4, each
 message JSON ending in a NUL byte. That is enough to open a page, collect console errors and uncaught exceptions,
-evaluate JavaScript in the page, and print it to PDF — without a websocket client or a browser-driver package.
+evaluate JavaScript in the page, type and click like a person, take screenshots and print to PDF — without a
+websocket client or a browser-driver package. Shared by the report tests and the web-page tests.
 """
 
 from __future__ import annotations
@@ -132,15 +133,49 @@ class Browser:
                 return e
 
     # --- page -------------------------------------------------------------------------------------------------
-    def open(self, path: Path) -> None:
-        self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=True)
+    def open(self, target: str | Path) -> None:
+        """Navigate to a URL or a local file and wait for its load event."""
+        url = target.resolve().as_uri() if isinstance(target, Path) else target
+        self.events.clear()
+        self.send("Page.navigate", {"url": url}, session=True)
         self.wait_for("Page.loadEventFired")
 
     def evaluate(self, expression: str) -> Any:
-        r = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True)
+        r = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session=True
+        )
         if "exceptionDetails" in r:
             raise RuntimeError(f"script failed: {r['exceptionDetails']}")
         return r["result"].get("value")
+
+    js = evaluate
+
+    def wait(self, expression: str, timeout: float = 20) -> Any:
+        """Poll until ``expression`` is truthy in the page; returns its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"page never satisfied: {expression}")
+            time.sleep(0.05)
+
+    def type_into(self, selector: str, text: str) -> None:
+        """Focus the element and type ``text`` as keyboard input."""
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.send("Input.insertText", {"text": text}, session=True)
+
+    def click(self, selector: str) -> None:
+        """A real mouse click at the element's centre."""
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            params = {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}
+            self.send("Input.dispatchMouseEvent", params, session=True)
 
     def problems(self) -> list[str]:
         """Console errors and warnings, uncaught exceptions and failed loads seen so far."""
