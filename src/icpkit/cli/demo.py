@@ -23,10 +23,12 @@ from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.ingest import LoadResult, load_dataset, load_table
 from icpkit.report import render_report
 from icpkit.score import score_table
-from icpkit.size import Sizing, size_universe
+from icpkit.size import Sizing, parse_sam, size_universe
 from icpkit.validate import ValidationReport, validate
 
 __all__ = ["demo", "sample_path"]
+
+SAMPLE_SAM = "country in United States,Canada"
 
 
 def sample_path(name: str) -> Path:
@@ -108,7 +110,10 @@ def _validate(loaded: LoadResult, leads: pa.Table, sizing: Sizing) -> Validation
 def _size(result: BuildResult, loaded: LoadResult, out: Path) -> Sizing:
     _rule("4. Size the market")
     universe = load_table(sample_path("universe.parquet"), "universe").table
-    sizing = size_universe(result.spec, universe, accounts=loaded.dataset.accounts, deals=loaded.dataset.deals)
+    # The sample company sells in North America: that is its serviceable market (SAM) inside the universe (TAM).
+    sam = [parse_sam(SAMPLE_SAM)]
+    console.print(f"serviceable market: --sam '{SAMPLE_SAM}'", highlight=False)
+    sizing = size_universe(result.spec, universe, sam=sam, accounts=loaded.dataset.accounts, deals=loaded.dataset.deals)
     steps = Table(show_header=True)
     steps.add_column("step")
     steps.add_column("companies", justify="right")

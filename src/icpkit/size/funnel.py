@@ -307,7 +307,8 @@ def size_universe(
         FunnelStep(key="tam", label="TAM: every company in the universe", count=tam_n),
         FunnelStep(
             key="sam",
-            label="SAM: serviceable" + (f" ({len(clauses)} filters)" if clauses else " (no SAM filters: = TAM)"),
+            label="SAM: serviceable"
+            + (f" ({len(clauses)} filter{'s' if len(clauses) > 1 else ''})" if clauses else " (no SAM filters: = TAM)"),
             count=sam_n,
             parent="tam",
             share=_share(sam_n, tam_n),
