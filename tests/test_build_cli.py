@@ -76,3 +76,22 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert spec.criteria()
     for name in ("evidence.csv", "scored_leads.csv", "target_accounts.csv", "icp-report.html"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_build_with_segments_writes_one_icp_per_planted_segment(tmp_path, capsys):
+    files = write_csv(generate(8000, seed=0, segments=2), tmp_path / "two", style="canonical")
+    out = tmp_path / "icp.yaml"
+    args = ["--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--out", str(out)]
+    code = main(["build", *args, "--segments", "auto", "--store", str(tmp_path / "s.duckdb"), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    spec = load_spec(out)
+    assert spec.segments is not None and len(spec.segments) == 2
+    assert summary["hash"] == spec.content_hash() and set(summary["segments"]) == {s.name for s in spec.segments}
+    assert any("SAP" in str(c.value) for s in spec.segments for cs in s.layers.values() for c in cs)
+
+
+def test_build_segments_option_is_checked(hubspot_export, capsys):
+    code = main(["build", "--accounts", str(hubspot_export["companies"]), "--segments", "7"])
+    assert code == 2
+    assert "--segments" in capsys.readouterr().err

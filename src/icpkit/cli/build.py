@@ -20,7 +20,9 @@ from icpkit.cli._common import load_exports, parse_date_option
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
+from icpkit.errors import InputError
 from icpkit.score.semantics import criterion_ids, exclusion_ids
+from icpkit.segments.discovery import SegmentFinder
 from icpkit.store import DEFAULT_STORE, Store, data_fingerprint
 from icpkit.words import clause_text, criterion_text, icp_sentence
 
@@ -133,6 +135,14 @@ def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
         console.print(f"  · {escape(note)}", highlight=False)
 
 
+def _segments_option(value: str) -> int | str:
+    if value == "auto":
+        return "auto"
+    if value.isdigit() and 1 <= int(value) <= 3:
+        return int(value)
+    raise InputError(f"--segments must be 'auto' or a number from 1 to 3, got '{value}'")
+
+
 @app.command()
 def build(
     accounts: Path = typer.Option(..., "--accounts", "-a", help="Accounts / companies export."),
@@ -155,6 +165,9 @@ def build(
         DEFAULT_STORE, "--store", envvar="ICPKIT_STORE", help="ICP version store that keeps every build (DuckDB)."
     ),
     keep: bool = typer.Option(True, "--keep/--no-keep", help="Keep this build as a version in --store."),
+    segments: str | None = typer.Option(
+        None, "--segments", help="Look for distinct segments: 'auto' or the most to keep (1-3); one ICP each."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON."),
 ) -> None:
     """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
@@ -181,11 +194,16 @@ def build(
             min_signal=min_signal,
             progress=tell,
         )
-        result = builder.fit(loaded.dataset)
+        found = None
+        if segments is not None:
+            found = SegmentFinder(builder, n_segments=_segments_option(segments)).fit(loaded.dataset)
+            result = found.base
+        else:
+            result = builder.fit(loaded.dataset)
     written = None
     record = None
     if not result.no_signal:
-        spec = result.spec
+        spec = found.spec if found is not None else result.spec
         if keep:
             params = {k: v for k, v in vars(builder).items() if k != "progress"}
             record = Store(store).save_version(
@@ -197,14 +215,27 @@ def build(
         if evidence is not None:
             write_csv(result.candidates, evidence)
     summary = build_summary(result, out=written)
+    parts = found.segments if found is not None and found.segmented else []
+    if parts:
+        names = [seg.name for seg in found.spec.segments or []]
+        summary["hash"] = found.spec.content_hash()
+        summary["segments"] = {n: build_summary(part) for n, part in zip(names, parts, strict=True)}
+        summary["notes"] = [*summary["notes"], *found.notes]
     if record is not None:
         summary["version"] = record.version
         summary["store"] = str(store)
         Store(store).record_run("build", spec_hash=record.hash, summary=summary)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
+    elif parts:
+        for seg_name, part in zip(summary["segments"], parts, strict=True):
+            console.rule(f"[bold]segment {escape(seg_name)}", align="left")
+            _print_summary(part, summary["segments"][seg_name])
+        for note in found.notes:
+            console.print(f"  · {escape(note)}", highlight=False)
     else:
         _print_summary(result, summary)
+    if not as_json:
         if written:
             console.print(f"\nspec written → {written}", highlight=False, soft_wrap=True)
         if record is not None:
