@@ -9,7 +9,6 @@ found, 2 on bad input, so a scheduler can run it quarterly.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from icpkit.cli import app, console
 from icpkit.cli._common import json_stdout, load_exports, parse_date_option
+from icpkit.cli._progress import progress_bar
 from icpkit.cli.store import store_option
 from icpkit.diff import SpecDiff, TierMigration, diff_specs, tier_migration
 from icpkit.discover import ICPBuilder
@@ -37,14 +37,6 @@ _COLOURS = {"stable": "green", "review": "yellow", "rebuild": "red"}
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-
-
-def _progress(enabled: bool) -> contextlib.AbstractContextManager:
-    try:  # the shared progress display of the CLI
-        from icpkit.cli._progress import progress_bar
-    except ImportError:  # pragma: no cover - older checkouts
-        return contextlib.nullcontext(lambda stage, fraction: None)
-    return progress_bar(enabled)
 
 
 def _load(
@@ -143,7 +135,7 @@ def drift(
     loaded = _load(
         accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json
     )
-    with _progress(not as_json) as tell:
+    with progress_bar(not as_json) as tell:
         report = check_drift(
             icp,
             loaded.dataset,
@@ -273,7 +265,7 @@ def recalibrate(
             if k in ("top_share", "expansion_is_high_value", "value")
         },
     }
-    with _progress(not as_json) as tell:
+    with progress_bar(not as_json) as tell:
         result = ICPBuilder(name=current.name, as_of=when, progress=tell, **builder_params).fit(loaded.dataset)
     if result.no_signal:
         message = result.notes[0] if result.notes else "no reliable ICP signal in the recent window"

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from icpkit.csvsafe import FORMULA_PREFIXES
 from icpkit.errors import InputError
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.spec.model import Clause, Criterion, ICPSpec, Op
@@ -33,7 +34,6 @@ __all__ = [
     "write_crm_csv",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # format -> header of the record id column the CRM matches on
 CRM_FORMATS: dict[str, str] = {"hubspot": "Record ID", "salesforce": "Id", "csv": "account_id"}
 SCORE_COLUMNS = ("icp_score", "icp_tier", "icp_route", "icp_reasons")
