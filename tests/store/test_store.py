@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -66,6 +67,20 @@ def test_empty_store_reads_as_empty(tmp_path: Path) -> None:
     assert not store.path.exists()  # reading never creates the file
     with pytest.raises(StoreError, match="nothing has been saved"):
         store.get(1)
+
+
+@pytest.mark.parametrize("left_behind", ["zero bytes", "no tables"])
+def test_a_creation_killed_before_its_first_commit_is_an_empty_store(tmp_path: Path, left_behind: str) -> None:
+    """A kill between creating the file and committing the schema leaves an empty file: empty, then writable."""
+    path = tmp_path / "store.duckdb"
+    if left_behind == "zero bytes":
+        path.touch()
+    else:
+        duckdb.connect(str(path)).close()
+    store = Store(path)
+    assert store.versions() == [] and store.promoted() is None
+    assert store.save_version(_spec(1)).version == 1
+    assert [r.version for r in Store(path).versions()] == [1]
 
 
 def test_save_promote_and_read_back(tmp_path: Path) -> None:
@@ -128,8 +143,6 @@ def test_runs_are_kept_newest_first(tmp_path: Path) -> None:
 
 
 def test_not_a_store_is_a_store_error(tmp_path: Path) -> None:
-    import duckdb
-
     path = tmp_path / "other.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE x AS SELECT 1 AS a")

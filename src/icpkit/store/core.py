@@ -126,7 +126,11 @@ class Store:
     # ---------------------------------------------------------------------------------------- connections
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        """True once a write has started the file (a zero-byte file left by a kill at creation is no store)."""
+        try:
+            return self.path.is_file() and self.path.stat().st_size > 0
+        except OSError:
+            return False
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.timeout
@@ -151,7 +155,9 @@ class Store:
         with store_lock(self.path, exclusive=False, timeout=self.timeout):
             con = self._connect(read_only=True)
             try:
-                self._check_schema(con)
+                if not self._check_schema(con):
+                    yield None  # created, then killed before its first commit: still empty
+                    return
                 with _mapped("read"):
                     yield con
             finally:
@@ -165,6 +171,8 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from None
         with store_lock(self.path, exclusive=True, timeout=self.timeout):
+            if self.path.is_file() and not self.exists():
+                self.path.unlink()  # zero bytes: a creation that was killed before DuckDB wrote its header
             con = self._connect(read_only=False)
             try:
                 with _mapped("write"):
@@ -185,16 +193,20 @@ class Store:
             finally:
                 con.close()
 
-    def _check_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _check_schema(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """True for a store this icpkit reads; False for a DuckDB file with no tables yet (an empty store)."""
         try:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except duckdb.CatalogException:
+            if con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0:
+                return False
             raise StoreError(f"{self.path} is a DuckDB file but not an icpkit store") from None
         if row is None or int(row[0]) > SCHEMA_VERSION:
             found = "no schema version" if row is None else f"schema version {row[0]}"
             raise StoreError(
                 f"the store {self.path} has {found}; this icpkit reads version {SCHEMA_VERSION} (upgrade icpkit)"
             )
+        return True
 
     # ---------------------------------------------------------------------------------------------- versions
 
