@@ -17,7 +17,8 @@ the row as a spreadsheet shows it (header = row 1) and the column.
     │   └── InsufficientSignalError     e.g. too few high-value retained accounts to learn from
     ├── EngineError
     │   └── UnsupportedOperatorError    an operator a SQL dialect or engine cannot express
-    └── StoreError                      the ICP version store cannot be read or written
+    ├── StoreError                      the ICP version store cannot be read or written
+    └── OutputError                     .path: an output cannot be written (read-only folder, full disk)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "InputError",
     "InsufficientSignalError",
     "MissingColumnError",
+    "OutputError",
     "Problem",
     "SpecError",
     "StoreError",
@@ -169,3 +171,15 @@ class UnsupportedOperatorError(EngineError):
 
 class StoreError(IcpkitError):
     """The ICP version store cannot be opened, read or written."""
+
+
+class OutputError(IcpkitError):
+    """An output file cannot be written (read-only folder, full disk, file too large); names the path.
+
+    Nothing is left half-written: outputs go to a temporary file that is removed when the write fails.
+    """
+
+    def __init__(self, message: str, *, path: str | Path) -> None:
+        self.message = message
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
