@@ -12,6 +12,7 @@ one, never a torn one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,7 +23,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-__all__ = ["FORMULA_PREFIXES", "atomic_path", "flatten_lists", "neutralise", "write_csv", "write_parquet", "write_text"]
+from icpkit.errors import OutputError
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "atomic_path",
+    "check_writable",
+    "flatten_lists",
+    "neutralise",
+    "output_error",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_RE = "^[=+\\-@\t\r]"
@@ -55,19 +68,64 @@ def neutralise(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # read once at import: umask can only be read by setting it, which is process-wide
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"cannot write, the disk is full or the file is too large ({exc.strerror})"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write, the folder is read-only or not yours ({exc.strerror})"
+    return f"cannot write ({exc.strerror or exc})"
+
+
+def output_error(exc: OSError, target: str | Path) -> OutputError:
+    """An ``OSError`` met while writing ``target`` as the one-line error the CLI shows."""
+    return OutputError(_reason(exc), path=target)
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail before the work, not after it: a temporary file can be created (and removed) beside ``path``."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise output_error(exc, target) from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto it when the block succeeds, removed when it fails."""
+    """A temporary path beside ``path``; renamed onto it when the block succeeds, removed when it fails.
+
+    The temporary name starts with a dot and ends with ``.tmp``, so a process killed outright (SIGKILL) leaves a
+    file that is clearly not an output. An ``OSError`` (read-only folder, full disk) becomes an ``OutputError``
+    naming ``path``. The file gets the usual permissions (umask), not the private ones of a temporary file.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise output_error(exc, target) from None
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise output_error(exc, target) from None
         raise
 
 

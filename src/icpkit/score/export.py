@@ -11,13 +11,11 @@ carriage return) is prefixed with ``'``: a company named ``=HYPERLINK(…)`` sta
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from icpkit.csvsafe import FORMULA_PREFIXES
+from icpkit.csvsafe import FORMULA_PREFIXES, atomic_path
 from icpkit.errors import InputError
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.spec.model import Clause, Criterion, ICPSpec, Op
@@ -168,29 +166,21 @@ def write_crm_csv(
 ) -> int:
     """Write scored rows (dicts with score, tier, route, matched, exclusions_hit) as a CRM import CSV, atomically."""
     header = crm_columns(fmt)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     n = 0
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for r in rows:
-                rid = r.get(id_column)
-                reasons = _reasons(spec, r.get("matched") or [], r.get("exclusions_hit") or [])
-                writer.writerow(
-                    [
-                        neutralise("" if rid is None else str(rid)),
-                        r["score"],
-                        r["tier"],
-                        neutralise(r["route"]),
-                        neutralise(reasons),
-                    ]
-                )
-                n += 1
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for r in rows:
+            rid = r.get(id_column)
+            reasons = _reasons(spec, r.get("matched") or [], r.get("exclusions_hit") or [])
+            writer.writerow(
+                [
+                    neutralise("" if rid is None else str(rid)),
+                    r["score"],
+                    r["tier"],
+                    neutralise(r["route"]),
+                    neutralise(reasons),
+                ]
+            )
+            n += 1
     return n
