@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from icpkit.errors import SpecError
+from icpkit.score.persona import compile_persona, route_table
 from icpkit.score.semantics import (
     TIER_NAMES,
     WHITESPACE,
@@ -208,7 +209,17 @@ class _Result(ScoreResult):
         _LAYER_SCORES.__set__(self, value)
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.score, self.tier, self.route, self.layer_scores, self.matched, self.unknown, self.exclusions_hit)
+        return (
+            self.score,
+            self.tier,
+            self.route,
+            self.layer_scores,
+            self.matched,
+            self.unknown,
+            self.exclusions_hit,
+            self.persona,
+            self.persona_match,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ScoreResult):
@@ -405,9 +416,12 @@ class Scorer:
             "else:",
             f"    tier, route = 'none', {routes['none']}",
         ]
+        body += self._persona_lines(w)
         layout = w.const("LAYOUT", (tuple(totals), tuple(int(total) for total in totals.values())))
         body += [
             "r = new(Result)",
+            "r.persona = persona",
+            "r.persona_match = pm",
             "r.score = score",
             "r.tier = tier",
             "r.route = route",
@@ -425,6 +439,18 @@ class Scorer:
         ns: dict[str, Any] = {}
         exec(compile(source, "<icpkit scorer>", "exec"), ns)
         return source, ns["make"](**w.consts)
+
+    def _persona_lines(self, w: _Writer) -> list[str]:
+        """``persona``, ``pm`` (strength, None without personas) and the rule-based ``route`` (score.persona)."""
+        spec = self.spec
+        if not spec.personas and not spec.routing_rules:
+            return ["persona = pm = None"]
+        lines = [f"persona, pm = {w.const('PM', compile_persona(spec))}(get)" if spec.personas else "persona = None"]
+        if not spec.personas:
+            lines.append("pm = None")
+        if spec.routing_rules:
+            lines.append(f"route = {w.const('RT', route_table(spec))}.get((tier, persona), route)")
+        return lines
 
     def __call__(self, record: Mapping[str, Any]) -> ScoreResult:
         return self._score(record)

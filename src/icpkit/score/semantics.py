@@ -37,6 +37,26 @@ Decisions (each one is a rule every engine implements):
 * **Ids**: criterion ``<layer>.<index>`` (index within its layer, from 0), exclusion ``exclusion.<index>``.
   ``matched``, ``unknown`` and ``exclusions_hit`` list ids in spec order (layers in ``LAYERS`` order).
 * **Tier**: the highest tier whose minimum the score reaches (tier1 >= tier2 >= tier3), else ``none``.
+
+Personas (who the lead is; never part of the score or tier):
+
+* **Fields**: ``persona_fields`` names the title, seniority and department columns (default ``title``,
+  ``seniority``, ``department``). Only text is read: a value that is not text (a number, a list) is missing.
+* **Words**: a value is normalised to its words: every run of characters other than ASCII letters and digits
+  becomes one space (so accented and other non-ASCII letters separate words too), then trimmed and lower-cased;
+  empty -> missing. A pattern is normalised the same way; ``head of`` matches where those words appear
+  consecutively (``Head of Sales``, ``head-of-sales``), ``chief*`` where a word starts with ``chief``. No regular
+  expression from the spec is ever run.
+* **A persona** lists ``titles``, ``seniority`` and ``department`` patterns (each optional, at least one).
+  Each given list is yes when the field has a word match with one of its patterns, no when the field is present
+  without one, unknown when missing. A title matching one of ``exclude_titles`` vetoes the persona. The persona
+  matches when nothing vetoes it, no given list is no and at least one is yes.
+* **Which persona**: the first that matches, in spec order (the order is the priority). ``persona_match`` is its
+  strength, ``100 * yes // given`` (share of its given lists that matched, rounded down); no persona: ``persona``
+  null and ``persona_match`` 0. A spec without personas leaves both out (``persona_match`` is ``None``).
+* **Routing rules** are tried in order; the first whose ``tier`` list holds the record's tier and whose
+  ``persona`` list holds its persona (``none`` = no persona) sets ``route``; an absent list matches anything.
+  No rule matches -> ``routing`` by tier as before. Rules never change the score or tier.
 """
 
 from __future__ import annotations
@@ -49,7 +69,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from icpkit.spec.model import Clause, Criterion, Exclusion, ICPSpec, Op
+from icpkit.spec.model import NO_PERSONA, Clause, Criterion, Exclusion, ICPSpec, Op, Persona, pattern_words
 
 __all__ = [
     "FALSE_WORDS",
@@ -58,6 +78,7 @@ __all__ = [
     "TIER_NAMES",
     "TRUE_WORDS",
     "WHITESPACE",
+    "WORD_SEPARATORS",
     "Outcome",
     "ScoreResult",
     "SpecItem",
@@ -67,15 +88,21 @@ __all__ = [
     "evaluate",
     "exclusion_ids",
     "finish",
+    "has_personas",
     "kleene_and",
     "layer_totals",
+    "match_persona",
+    "needle",
     "norm_text",
     "parse_bool",
     "parse_date",
     "parse_number",
+    "persona_words",
     "prepare_items",
+    "route_for",
     "score_record",
     "tier_for",
+    "with_persona",
 ]
 
 Outcome = bool | None  # True = yes, False = no, None = unknown
@@ -108,9 +135,11 @@ class ScoreResult:
     matched: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     exclusions_hit: list[str] = field(default_factory=list)
+    persona: str | None = None  # the first matching persona's name; None when none matches
+    persona_match: int | None = None  # its strength 0-100 (0: no persona); None when the spec has no personas
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "score": self.score,
             "tier": self.tier,
             "route": self.route,
@@ -119,6 +148,10 @@ class ScoreResult:
             "unknown": list(self.unknown),
             "exclusions_hit": list(self.exclusions_hit),
         }
+        if self.persona_match is not None:
+            out["persona"] = self.persona
+            out["persona_match"] = self.persona_match
+        return out
 
 
 # ---------------------------------------------------------------------------------------------- value reading
@@ -336,6 +369,81 @@ def finish(
     )
 
 
+# ---------------------------------------------------------------------------------------------- personas
+
+WORD_SEPARATORS = "[^A-Za-z0-9]+"
+_SEPARATORS = re.compile(WORD_SEPARATORS)
+
+
+def persona_words(v: Any) -> str | None:
+    """A persona field as its words padded with one space each side (``" vp sales "``), or None when missing."""
+    if not isinstance(v, str):
+        return None
+    words = _SEPARATORS.sub(" ", v).strip(" ").lower()
+    return f" {words} " if words else None
+
+
+def needle(pattern: str) -> str:
+    """What a pattern looks for in the padded words: ``" head of "``, or ``" chief"`` for ``chief*``."""
+    words, prefix = pattern_words(pattern)
+    return f" {words}" if prefix else f" {words} "
+
+
+def _list_outcome(patterns: Sequence[str], words: str | None) -> Outcome:
+    if words is None:
+        return None
+    return any(needle(p) in words for p in patterns)
+
+
+def has_personas(spec: ICPSpec) -> bool:
+    """Whether scoring adds ``persona`` and ``persona_match`` (the spec defines personas)."""
+    return bool(spec.personas)
+
+
+def _persona_strength(p: Persona, title: str | None, seniority: str | None, department: str | None) -> int | None:
+    """The persona's strength when it matches, else None."""
+    if title is not None and any(needle(x) in title for x in p.exclude_titles):
+        return None
+    given = [(pats, v) for pats, v in ((p.titles, title), (p.seniority, seniority), (p.department, department)) if pats]
+    outcomes = [_list_outcome(pats, v) for pats, v in given]
+    if False in outcomes or True not in outcomes:
+        return None
+    return 100 * outcomes.count(True) // len(outcomes)
+
+
+def match_persona(spec: ICPSpec, record: Mapping[str, Any]) -> tuple[str | None, int]:
+    """(name, strength) of the first persona matching the record, or (None, 0)."""
+    pf = spec.persona_fields
+    title = persona_words(record.get(pf.title))
+    seniority = persona_words(record.get(pf.seniority))
+    department = persona_words(record.get(pf.department))
+    for p in spec.personas:
+        strength = _persona_strength(p, title, seniority, department)
+        if strength is not None:
+            return p.name, strength
+    return None, 0
+
+
+def route_for(spec: ICPSpec, tier: str, persona: str | None, default: str) -> str:
+    """The route of the first routing rule matching (tier, persona), else ``default`` (routing by tier)."""
+    who = NO_PERSONA if persona is None else persona
+    for rule in spec.routing_rules:
+        if (rule.tier is None or tier in rule.tier) and (rule.persona is None or who in rule.persona):
+            return rule.route
+    return default
+
+
+def with_persona(spec: ICPSpec, result: ScoreResult, record: Mapping[str, Any]) -> ScoreResult:
+    """The result with its persona, strength and rule-based route (unchanged for a spec without either)."""
+    if not spec.personas and not spec.routing_rules:
+        return result
+    persona, strength = match_persona(spec, record) if spec.personas else (None, 0)
+    result.route = route_for(spec, result.tier, persona, result.route)
+    if spec.personas:
+        result.persona, result.persona_match = persona, strength
+    return result
+
+
 def _clause_outcome(clauses: Sequence[Clause], record: Mapping[str, Any], as_of: dt.date | None) -> Outcome:
     return kleene_and(evaluate(cl.op, cl.value, record.get(cl.field), as_of) for cl in clauses)
 
@@ -345,4 +453,4 @@ def score_record(spec: ICPSpec, record: Mapping[str, Any], as_of: dt.date | None
     as_of = as_of or spec.as_of
     crit = [_clause_outcome(c.clauses(), record, as_of) for _, _, c in criterion_ids(spec)]
     excl = [_clause_outcome([e], record, as_of) for _, e in exclusion_ids(spec)]
-    return finish(spec, crit, excl)
+    return with_persona(spec, finish(spec, crit, excl), record)

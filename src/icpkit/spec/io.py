@@ -7,10 +7,12 @@ aliases, no duplicate keys) and reports every problem as ``file:line field.path:
 
 ``content_hash`` identifies the *filter*: everything that can change a score, tier, route or explanation id for some
 record - criteria (field, operator, value, points, conjunctions, order, which fixes their ids), exclusions (clause and
-order), tiers, routing and ``as_of`` (the default scoring date of ``within_days``). It ignores what only documents
-the spec: name, version, parent, description, labels, evidence and exclusion reasons. Values are canonicalised the
-way scoring reads them (text trimmed and lower-cased, set operators' lists sorted and deduplicated, 50.0 == 50), so
-an edit that cannot change any output does not change the hash.
+order), tiers, routing and ``as_of`` (the default scoring date of ``within_days``), and the persona fields,
+personas (name, patterns, order) and routing rules, which can change ``persona`` and ``route``. It ignores what
+only documents the spec: name, version, parent, description, labels, evidence and exclusion reasons. Values are
+canonicalised the way scoring reads them (text trimmed and lower-cased, set operators' lists sorted and
+deduplicated, 50.0 == 50; persona patterns as their words), so an edit that cannot change any output does not change
+the hash.
 """
 
 from __future__ import annotations
@@ -35,7 +37,24 @@ from ruamel.yaml.events import AliasEvent, CollectionStartEvent, DocumentStartEv
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from icpkit.errors import SpecError
-from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, Exclusion, ICPSpec, Op, Routing, Segment, Tiers
+from icpkit.spec.model import (
+    LAYERS,
+    NO_PERSONA,
+    Clause,
+    Criterion,
+    Evidence,
+    Exclusion,
+    ICPSpec,
+    Op,
+    Persona,
+    PersonaFields,
+    Routing,
+    RoutingRule,
+    Segment,
+    Tiers,
+    pattern_words,
+    unknown_persona,
+)
 
 __all__ = ["MAX_SPEC_BYTES", "canonical_form", "content_hash", "dump_spec", "load_spec"]
 
@@ -175,6 +194,28 @@ def _segment_lines(seg: Segment) -> list[str]:
     return lines + _body_lines(seg.layers, seg.exclusions, seg.tiers, seg.routing, 4)
 
 
+def _persona_lines(spec: ICPSpec) -> list[str]:
+    """persona_fields (when not the defaults), personas (one block each) and routing_rules (one line each)."""
+    lines = []
+    if spec.persona_fields != PersonaFields():
+        lines.append(f"persona_fields: {_flow(spec.persona_fields.model_dump())}")
+    if spec.personas:
+        lines.append("personas:")
+        for p in spec.personas:
+            lines.append(f"  - name: {_flow([p.name])[1:-1]}")
+            if p.description is not None:
+                lines.append(f"    description: {_flow([p.description])[1:-1]}")
+            for key in ("titles", "exclude_titles", "seniority", "department"):
+                if getattr(p, key):
+                    lines.append(f"    {key}: {_flow(list(getattr(p, key)))}")
+            if p.evidence is not None:
+                lines.append(f"    evidence: {_flow(_evidence(p.evidence))}")
+    if spec.routing_rules:
+        lines.append("routing_rules:")
+        lines.extend(f"  - {_flow(rule.model_dump(exclude_none=True))}" for rule in spec.routing_rules)
+    return lines
+
+
 def dump_spec(spec: ICPSpec) -> str:
     """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes.
 
@@ -187,6 +228,7 @@ def dump_spec(spec: ICPSpec) -> str:
     lines = [buf.getvalue().rstrip("\n")]
     if spec.segments is None:
         lines += _body_lines(spec.layers, spec.exclusions, spec.tiers, spec.routing, 0)
+    lines += _persona_lines(spec)
     if spec.sam is not None:
         lines.append("sam:" if spec.sam else "sam: []")
         lines.extend(f"  - {_flow(_clause_map(cl))}" for cl in spec.sam)
@@ -236,7 +278,28 @@ def canonical_form(spec: ICPSpec) -> dict[str, Any]:
     out = {"as_of": spec.as_of.isoformat() if spec.as_of else None, **body(spec)}
     if spec.segments is not None:  # absent from a single-ICP spec, whose hash is what it always was
         out["segments"] = [{"name": seg.name, **body(seg)} for seg in spec.segments]
+    if spec.personas or spec.routing_rules:  # likewise absent without personas and rules
+        out["persona_fields"] = spec.persona_fields.model_dump() if spec.personas else None
+        out["personas"] = [_canon_persona(p) for p in spec.personas]
+        out["routing_rules"] = [
+            {
+                "tier": None if r.tier is None else sorted(set(r.tier)),
+                "persona": None if r.persona is None else sorted(set(r.persona)),
+                "route": r.route,
+            }
+            for r in spec.routing_rules
+        ]
     return out
+
+
+def _canon_patterns(patterns: list[str]) -> list[str]:
+    """Patterns as matching reads them: normalised words, ``*`` kept, sorted and deduplicated."""
+    return sorted({words + ("*" if prefix else "") for words, prefix in map(pattern_words, patterns)})
+
+
+def _canon_persona(p: Persona) -> dict[str, Any]:
+    keys = ("titles", "exclude_titles", "seniority", "department")
+    return {"name": p.name, **{k: _canon_patterns(getattr(p, k)) for k in keys}}
 
 
 def content_hash(spec: ICPSpec) -> str:
@@ -412,6 +475,9 @@ _MODEL_KEYS: dict[str, list[str]] = {
     "routing": ["tier1", "tier2", "tier3", "none", "excluded"],
     "evidence": list(Evidence.model_fields),
     "segments": list(Segment.model_fields),
+    "personas": list(Persona.model_fields),
+    "persona_fields": list(PersonaFields.model_fields),
+    "routing_rules": list(RoutingRule.model_fields),
 }
 
 
@@ -477,6 +543,20 @@ def _bad_scalar(y: YAML, text: str, reader: _Reader, exc: Exception) -> SpecErro
     return reader.fail(f"invalid value: {exc}", None, None)
 
 
+def _check_rule_personas(data: Mapping[str, Any], reader: _Reader) -> None:
+    """A routing rule naming an undefined persona, reported at its own line (the model only knows the spec)."""
+    personas, rules = data.get("personas"), data.get("routing_rules")
+    if not isinstance(rules, list):
+        return
+    known = {p["name"] for p in personas or [] if isinstance(p, dict) and isinstance(p.get("name"), str)}
+    for i, rule in enumerate(rules):
+        names = rule.get("persona") if isinstance(rule, dict) else None
+        for j, name in enumerate(names if isinstance(names, list) else []):
+            if isinstance(name, str) and name != NO_PERSONA and name not in known:
+                line, upath = reader.locate(("routing_rules", i, "persona", j), "value_error")
+                raise reader.fail(unknown_persona(name, known), line, upath)
+
+
 def load_spec(source: str | Path, *, path: str | None = None) -> ICPSpec:
     """Read a spec from YAML text or a ``.yaml``/``.yml`` file; ``path`` names the source in error messages."""
     text, name = _read_text(source, path)
@@ -503,6 +583,7 @@ def load_spec(source: str | Path, *, path: str | None = None) -> ICPSpec:
     if doc is None:
         raise reader.fail("the spec is empty", None, None)
     data = reader.spec(doc)
+    _check_rule_personas(data, reader)
     try:
         return ICPSpec.model_validate(data)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ A clause is always a field, an operator and a value that a CRM, a warehouse or a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +23,10 @@ __all__ = [
     "Exclusion",
     "ICPSpec",
     "Op",
+    "Persona",
+    "PersonaFields",
     "Routing",
+    "RoutingRule",
     "Segment",
     "Tiers",
 ]
@@ -161,6 +165,93 @@ class Routing(_Frozen):
 
 SEGMENT_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
 
+# A persona pattern: words of letters and digits (anything else separates words), an optional trailing ``*``.
+_PATTERN_WORDS = re.compile(r"[^A-Za-z0-9]+")
+NO_PERSONA = "none"  # in a routing rule: the record matched no persona
+
+
+def pattern_words(pattern: str) -> tuple[str, bool]:
+    """A persona pattern as (its normalised words, whether it ends in the ``*`` prefix wildcard)."""
+    text = pattern.strip()
+    prefix = text.endswith("*")
+    if prefix:
+        text = text[:-1]
+    return _PATTERN_WORDS.sub(" ", text).strip().lower(), prefix
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for p in patterns:
+        words, _ = pattern_words(p)
+        if "*" in p.strip().removesuffix("*"):
+            raise ValueError(f"'{p}': '*' is allowed only at the end of a pattern (a word prefix)")
+        if not words:
+            raise ValueError(f"'{p}' has no letters or digits to match")
+    return patterns
+
+
+class Persona(_Frozen):
+    """A buyer persona: who the lead is, matched on title, seniority and department; never part of the fit score.
+
+    Each list holds word patterns (``vp``, ``head of``, ``chief*``) matched on word boundaries; see
+    :mod:`icpkit.score.semantics` for the exact rule.
+    """
+
+    name: str = Field(pattern=SEGMENT_NAME, description="letters, digits and _, starting with a letter; 40 at most")
+    description: str | None = None
+    titles: list[str] = Field(default_factory=list)
+    exclude_titles: list[str] = Field(default_factory=list)
+    seniority: list[str] = Field(default_factory=list)
+    department: list[str] = Field(default_factory=list)
+    evidence: Evidence | None = None
+
+    @field_validator("titles", "exclude_titles", "seniority", "department")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        return _check_patterns(v)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Persona:
+        if self.name.lower() == NO_PERSONA:
+            raise ValueError(f"'{NO_PERSONA}' is reserved (routing rules use it for leads matching no persona)")
+        if not (self.titles or self.seniority or self.department):
+            raise ValueError("a persona needs titles, seniority or department to match")
+        return self
+
+
+class PersonaFields(_Frozen):
+    """The lead columns personas read (after any column mapping at ingest)."""
+
+    title: str = Field(default="title", min_length=1)
+    seniority: str = Field(default="seniority", min_length=1)
+    department: str = Field(default="department", min_length=1)
+
+
+class RoutingRule(_Frozen):
+    """``when tier in [...] and persona in [...] -> route``; an absent condition matches anything."""
+
+    tier: list[str] | None = None
+    persona: list[str] | None = None
+    route: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _conditions(self) -> RoutingRule:
+        tiers = ("tier1", "tier2", "tier3", "none", "excluded")
+        if self.tier is None and self.persona is None:
+            raise ValueError("a routing rule needs tier:, persona: or both")
+        for name, values in (("tier", self.tier), ("persona", self.persona)):
+            if values is not None and not values:
+                raise ValueError(f"'{name}' needs at least one value (or leave it out to match any)")
+        bad = [t for t in self.tier or [] if t not in tiers]
+        if bad:
+            raise ValueError(f"unknown tier '{bad[0]}'; tiers are {', '.join(tiers)}")
+        return self
+
+
+def unknown_persona(name: str, known: set[str]) -> str:
+    """The message for a routing rule naming a persona the spec does not define."""
+    choices = ", ".join(sorted(known)) or "none defined"
+    return f"unknown persona '{name}' (personas: {choices}; '{NO_PERSONA}' = no persona matched)"
+
 
 def _check_layers(layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
     for name in layers:
@@ -220,11 +311,31 @@ class ICPSpec(_Frozen):
         default=None,
         description="several named ICPs in one spec; each record is scored against all and gets the best one",
     )
+    persona_fields: PersonaFields = Field(default_factory=PersonaFields)
+    personas: list[Persona] = Field(
+        default_factory=list, description="buyer personas, tried in order; the first that matches a lead is its persona"
+    )
+    routing_rules: list[RoutingRule] = Field(
+        default_factory=list, description="ordered; the first rule whose tier and persona match sets the route"
+    )
 
     @field_validator("layers")
     @classmethod
     def _known_layers(cls, layers: dict[str, list[Criterion]]) -> dict[str, list[Criterion]]:
         return _check_layers(layers)
+
+    @model_validator(mode="after")
+    def _persona_names(self) -> ICPSpec:
+        names = [p.name.lower() for p in self.personas]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"persona names must be unique (case-insensitive), repeated: {', '.join(dup)}")
+        known = {p.name for p in self.personas}
+        for i, rule in enumerate(self.routing_rules):
+            for name in rule.persona or []:
+                if name != NO_PERSONA and name not in known:
+                    raise ValueError(f"routing_rules[{i}]: {unknown_persona(name, known)}")
+        return self
 
     @model_validator(mode="after")
     def _segments_alone(self) -> ICPSpec:

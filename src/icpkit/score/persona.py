@@ -1,0 +1,156 @@
+"""Personas and routing rules compiled for the Python and Arrow engines, by the rules of ``score.semantics``.
+
+The persona is decided after the fit score and never feeds it: these functions take the tier and route the fit
+engines produced and add ``persona``, ``persona_match`` and the rule-based route. For one record the patterns
+become plain substring tests on the padded words (no regular expression from the spec runs); for a table each
+pattern is one Arrow ``match_substring`` over the normalised column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from icpkit.score.semantics import TIER_NAMES, WORD_SEPARATORS, needle, persona_words
+from icpkit.spec.model import NO_PERSONA, ICPSpec
+
+__all__ = ["PERSONA_COLUMNS", "apply_personas_table", "compile_persona", "route_table"]
+
+PERSONA_COLUMNS = ("persona", "persona_match")
+
+Matcher = Callable[[Callable[[str], Any]], tuple[str | None, int]]
+
+
+def route_table(spec: ICPSpec) -> dict[tuple[str, str | None], str]:
+    """(tier, persona) -> route of the first matching rule, for every pair some rule matches."""
+    names: list[str | None] = [None, *(p.name for p in spec.personas)]
+    out: dict[tuple[str, str | None], str] = {}
+    for tier in TIER_NAMES:
+        for persona in names:
+            who = NO_PERSONA if persona is None else persona
+            for rule in spec.routing_rules:
+                if (rule.tier is None or tier in rule.tier) and (rule.persona is None or who in rule.persona):
+                    out[(tier, persona)] = rule.route
+                    break
+    return out
+
+
+def compile_persona(spec: ICPSpec) -> Matcher:
+    """``match(get) -> (persona, strength)`` where ``get`` reads a record field; needles computed once."""
+    pf = spec.persona_fields
+    fields = (pf.title, pf.seniority, pf.department)
+    plan = []
+    for p in spec.personas:
+        lists = [(i, tuple(needle(x) for x in pats)) for i, pats in enumerate((p.titles, p.seniority, p.department))]
+        plan.append((p.name, tuple(needle(x) for x in p.exclude_titles), tuple(lst for lst in lists if lst[1])))
+
+    def match(get: Callable[[str], Any]) -> tuple[str | None, int]:
+        values = [persona_words(get(f)) for f in fields]
+        title = values[0]
+        for name, vetoes, lists in plan:
+            if title is not None and vetoes and any(n in title for n in vetoes):
+                continue
+            yes = 0
+            for i, needles in lists:
+                v = values[i]
+                if v is None:
+                    continue
+                if any(n in v for n in needles):
+                    yes += 1
+                else:
+                    break
+            else:
+                if yes:
+                    return name, 100 * yes // len(lists)
+        return None, 0
+
+    return match
+
+
+# ---------------------------------------------------------------------------------------------- Arrow
+
+
+def _words(table: pa.Table, name: str) -> tuple[pa.Array | None, np.ndarray]:
+    """The padded words of a text column and where they are present; a non-text or absent column is missing."""
+    n = table.num_rows
+    if name not in table.column_names:
+        return None, np.zeros(n, dtype=bool)
+    arr = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type)):
+        return None, np.zeros(n, dtype=bool)
+    words = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(arr.cast(pa.string()), WORD_SEPARATORS, " "), " "))
+    present = np.asarray(pc.greater(pc.utf8_length(words), 0).fill_null(False).to_numpy(zero_copy_only=False), bool)
+    return pc.binary_join_element_wise(" ", words, " ", null_handling="emit_null"), present
+
+
+def _any_match(words: pa.Array | None, needles: Sequence[str], n: int) -> np.ndarray:
+    hit = np.zeros(n, dtype=bool)
+    if words is None:
+        return hit
+    for x in needles:
+        hit |= np.asarray(pc.match_substring(words, x).fill_null(False).to_numpy(zero_copy_only=False), bool)
+    return hit
+
+
+def apply_personas_table(spec: ICPSpec, out: pa.Table, source: pa.Table | None = None) -> pa.Table:
+    """``out`` (a scored table with ``tier`` and ``route``) with the rule-based route and, when the spec defines
+    personas, ``persona`` and ``persona_match`` appended; persona fields are read from ``source`` (default ``out``).
+    """
+    if not spec.personas and not spec.routing_rules:
+        return out
+    source = out if source is None else source
+    n = out.num_rows
+    pf = spec.persona_fields
+    cols = [_words(source, f) for f in (pf.title, pf.seniority, pf.department)]
+    chosen = np.full(n, -1, dtype=np.int64)
+    strength = np.zeros(n, dtype=np.int64)
+    for k, p in enumerate(spec.personas):
+        title_words, title_present = cols[0]
+        veto = title_present & _any_match(title_words, [needle(x) for x in p.exclude_titles], n)
+        yes = np.zeros(n, dtype=np.int64)
+        no = np.zeros(n, dtype=bool)
+        lists = [(i, pats) for i, pats in enumerate((p.titles, p.seniority, p.department)) if pats]
+        for i, pats in lists:
+            words, present = cols[i]
+            hit = present & _any_match(words, [needle(x) for x in pats], n)
+            yes += hit
+            no |= present & ~hit
+        ok = (chosen < 0) & ~veto & ~no & (yes > 0)
+        chosen[ok] = k
+        strength[ok] = 100 * yes[ok] // len(lists)
+    names = pa.array([p.name for p in spec.personas] or [""], pa.string())
+    persona = pa.array(np.where(chosen < 0, 0, chosen), pa.int64())
+    persona_col = pc.if_else(pa.array(chosen >= 0), names.take(persona), pa.nulls(n, pa.string()))
+    if spec.routing_rules:
+        out = out.set_column(out.column_names.index("route"), "route", _ruled_routes(spec, out, chosen))
+    if spec.personas:
+        out = out.drop_columns([c for c in PERSONA_COLUMNS if c in out.column_names])
+        out = out.append_column("persona", persona_col)
+        out = out.append_column("persona_match", pa.array(strength, pa.int64()))
+    return out
+
+
+def _ruled_routes(spec: ICPSpec, out: pa.Table, chosen: np.ndarray) -> pa.Array:
+    """The route column with each (tier, persona) pair some rule matches replaced by that rule's route."""
+    table = route_table(spec)
+    tiers = out.column("tier").combine_chunks()
+    tier_idx = np.asarray(pc.index_in(tiers, value_set=pa.array(TIER_NAMES)).to_numpy(zero_copy_only=False))
+    routes = list(dict.fromkeys(table.values()))
+    pick = np.full(out.num_rows, -1, dtype=np.int64)
+    names: list[str | None] = [None, *(p.name for p in spec.personas)]
+    for (tier, persona), route in table.items():
+        rows = (tier_idx == TIER_NAMES.index(tier)) & (chosen == names.index(persona) - 1)
+        pick[rows] = routes.index(route)
+    ruled = pa.array(routes or [""], pa.string()).take(pa.array(np.where(pick < 0, 0, pick), pa.int64()))
+    return pc.if_else(pa.array(pick >= 0), ruled, out.column("route").combine_chunks())
+
+
+def persona_of(spec: ICPSpec, record: Mapping[str, Any]) -> tuple[str | None, int]:
+    """The persona of one record (compiled per call: for tests and one-off use)."""
+    return compile_persona(spec)(record.get)
