@@ -15,7 +15,7 @@ def _values(spec, field):  # every value a segment's criteria name for a field
     return {str(v).lower() for _, c in spec.criteria() for cl in c.clauses() if cl.field == field for v in cl.value}
 
 
-@pytest.mark.parametrize("seed", [0, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_a_planted_two_segment_history_is_split_in_its_two_segments(seed: int) -> None:
     history = generate(8000, seed=seed, segments=2)
     found = SegmentFinder(ICPBuilder()).fit(history.dataset())
@@ -39,13 +39,27 @@ def test_a_planted_two_segment_history_is_split_in_its_two_segments(seed: int) -
     assert r.segment_scores[names[enterprise]] > r.segment_scores[names[midmarket]]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_a_one_segment_history_is_not_split(seed: int) -> None:
     history = generate(8000, seed=seed)
     found = SegmentFinder(ICPBuilder()).fit(history.dataset())
     assert not found.segmented and found.chosen_k == 1
     assert found.spec == found.base.spec
     assert any("not split" in n for n in found.notes)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_asking_for_two_segments_of_a_one_segment_history_keeps_one_icp(seed: int) -> None:
+    # the profiles are forced, so only the held-out ranking can refuse them: two segments rank no better than one
+    found = SegmentFinder(ICPBuilder(), n_segments=2).fit(generate(8000, seed=seed).dataset())
+    assert not found.segmented
+    assert any("2 profiles, held-out AUC" in n and "vs one ICP" in n for n in found.notes)
+
+
+def test_a_third_profile_that_ranks_no_better_is_not_kept() -> None:
+    found = SegmentFinder(ICPBuilder(), n_segments=3).fit(generate(8000, seed=1, segments=2).dataset())
+    assert found.chosen_k == 2
+    assert any(n.startswith("segments: 3 profiles, held-out AUC") and "vs 2 segments" in n for n in found.notes)
 
 
 def test_a_fixed_number_of_one_is_the_single_icp() -> None:

@@ -13,13 +13,17 @@
 3. **Segments.** Each high-value account goes to its most probable profile. Discovery runs again per profile:
    signal = that profile's high-value accounts, the other high-value accounts are left out (as ``open``), the
    anti-signal is as usual.
-4. **Held-out evidence.** A segment is kept only with at least ``min_segment_signal`` high-value accounts and when
-   its ICP, rebuilt on a random half of the accounts, still separates its own high-value accounts of the other half
-   from the anti-signal: accounts in its tier3 or better (not excluded) have a lift whose 95% interval lies above
-   1. The segments together must also beat one ICP on the same held-out half: the AUC of held-out high-value vs
-   anti-signal accounts, ranked by the best segment (tier, then score), must exceed the single ICP's by at least
-   ``min_auc_gain``. When a check fails, one profile fewer is tried; with one profile left the ordinary single ICP
-   is kept.
+4. **Held-out evidence.** The accounts are split once in two halves, shared by every number of segments tried.
+   A segment is kept only with at least ``min_segment_signal`` high-value accounts and when its ICP, rebuilt on
+   each half, still separates its own high-value accounts of the other half from the anti-signal: accounts in
+   its tier3 or better (not excluded) have a lift, pooled over both halves, whose 95% interval lies above 1.
+5. **More segments must rank better.** Every held-out high-value and anti-signal account is ranked by its best
+   segment (tier, then score) under the segments built on the other half; ``k`` segments are kept over ``k - 1``
+   (or one ICP) only when this AUC is higher by at least ``min_auc_gain`` and significantly so: a paired Poisson
+   bootstrap over the held-out accounts (both rankings reweighted by the same draws) gives the one-sided p-value,
+   which must be below ``auc_alpha``. Comparing ``k`` with ``k - 1`` on the same accounts is what keeps a planted
+   profile from being cut in two: a third profile raises the likelihood (correlated indicators) but never the
+   ranking. The first ``k`` that does not improve ends the search.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats as sps
 
 from icpkit.cohorts import ANTI_SIGNAL, COHORTS, SIGNAL, CohortResult
 from icpkit.discover.builder import BuildResult, ICPBuilder
 from icpkit.discover.discoverer import Discoverer
 from icpkit.discover.stats import lift_interval
-from icpkit.ingest.schema import ColumnKind, Dataset
+from icpkit.ingest.schema import Dataset
 from icpkit.score.segments import TIER_RANK
 from icpkit.score.vector import score_table
 from icpkit.spec.model import Clause, Criterion, ICPSpec, Segment
@@ -49,6 +54,9 @@ _SIG = COHORTS.index(SIGNAL)
 _OPEN = COHORTS.index("open")
 _ANTI = [COHORTS.index(c) for c in ANTI_SIGNAL]
 _EPS = 1e-3
+_KEYS = 101 * 5  # distinct held-out ranking keys: tier (5) x score (0-100)
+_DRAWS = 400  # bootstrap draws of the held-out AUC difference
+_TIERS = pa.array(list(TIER_RANK), pa.string())  # in rank order: index = rank
 
 
 # ---------------------------------------------------------------------------------------------- the mixture
@@ -131,7 +139,8 @@ class SegmentFinder:
         max_indicators: int = 30,
         min_gain: float = 0.02,
         alpha: float = 0.01,
-        min_auc_gain: float = 0.01,
+        min_auc_gain: float = 0.005,
+        auc_alpha: float = 0.05,
         seed: int = 0,
     ) -> None:
         self.builder = builder
@@ -142,6 +151,7 @@ class SegmentFinder:
         self.min_gain = min_gain
         self.alpha = alpha
         self.min_auc_gain = min_auc_gain
+        self.auc_alpha = auc_alpha
         self.seed = seed
 
     def _check(self) -> None:
@@ -168,8 +178,7 @@ class SegmentFinder:
         out = SegmentBuild(spec=base.spec, base=base)
         if base.no_signal or self.n_segments == 1:
             return out
-        accounts, deals = dataset.accounts, dataset.deals
-        kinds = dataset.kinds.get("accounts")
+        accounts = dataset.accounts
         cohort = base.cohorts.codes.astype(np.int64)
         clauses = self._indicators(base)
         if len(clauses) < 2:
@@ -179,26 +188,58 @@ class SegmentFinder:
         signal = np.nonzero(cohort == _SIG)[0]
         xs = x[signal]
         rng = np.random.default_rng(self.seed)
-        k = self._choose_k(xs, rng, out.notes) if self.n_segments == "auto" else int(self.n_segments)
-        while k > 1:
+        top = self._choose_k(xs, rng, out.notes) if self.n_segments == "auto" else int(self.n_segments)
+        if top == 1:
+            out.notes.append("segments: one ICP describes the high-value accounts; not split")
+            return out
+        half = rng.random(accounts.num_rows) < 0.5  # one two-fold split, shared by every number of segments
+        ctx = _Context(dataset, base.cohorts, half)
+        best_keys = self._single_keys(ctx)
+        best: _Candidate | None = None
+        for k in range(2, top + 1):
             weights, theta = bernoulli_mixture(xs, k, seed=self.seed)
-            post = _log_joint(xs.astype(np.float64), weights, theta)
-            assign = post.argmax(axis=1)
+            assign = _log_joint(xs.astype(np.float64), weights, theta).argmax(axis=1)
             counts = np.bincount(assign, minlength=k)
             if counts.min() < self.min_segment_signal:
                 out.notes.append(
                     f"segments: with {k} profiles the smallest has {counts.min()} high-value accounts "
-                    f"(< {self.min_segment_signal}); trying {k - 1}"
+                    f"(< {self.min_segment_signal})"
                 )
-                k -= 1
-                continue
-            kept = self._segments(accounts, deals, kinds, base.cohorts, signal, assign, k, rng, out)
-            if kept:
-                out.chosen_k = k
-                return out
-            k -= 1
-        out.notes.append("segments: one ICP describes the high-value accounts; not split")
+                break
+            cand = self._segments(ctx, signal, assign, k, out.notes)
+            if cand is None:
+                break
+            fewer = f"{best.k} segments" if best is not None else "one ICP"
+            auc, auc_before, gain, p = _auc_gain(cand.keys, best_keys, self.seed)
+            out.notes.append(
+                f"segments: {k} profiles, held-out AUC of the best-segment score {auc:.3f} vs {fewer} "
+                f"{auc_before:.3f} ({gain:+.3f}, p={p:.2g})"
+            )
+            if not (gain >= self.min_auc_gain and p < self.auc_alpha):
+                break
+            best, best_keys = cand, cand.keys
+        if best is None:
+            out.notes.append("segments: one ICP describes the high-value accounts; not split")
+            return out
+        self._keep(best, base.cohorts, out)
         return out
+
+    def _single_keys(self, ctx: _Context) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Held-out ranking by one ICP: each half scored by the ICP built on the other half."""
+        cohort = ctx.cohorts.codes.astype(np.int64)
+        out = []
+        for train in (ctx.half, ~ctx.half):
+            d = self._fit_on(ctx, np.where(train, cohort, _OPEN))
+            out.append(
+                _heldout_keys([d.to_spec("half", as_of=ctx.cohorts.as_of)], ctx.dataset.accounts, cohort, ~train)
+            )
+        return out
+
+    def _fit_on(self, ctx: _Context, codes: np.ndarray) -> Discoverer:
+        ds = ctx.dataset
+        return self._discoverer().fit(
+            ds.accounts, _recoded(ctx.cohorts, codes), deals=ds.deals, kinds=ds.kinds.get("accounts")
+        )
 
     # ------------------------------------------------------------------------------------------------------
     def _indicators(self, base: BuildResult) -> list[Clause]:
@@ -242,65 +283,63 @@ class SegmentFinder:
         return chosen
 
     def _segments(
-        self,
-        accounts: pa.Table,
-        deals: pa.Table | None,
-        kinds: dict[str, ColumnKind] | None,
-        cohorts: CohortResult,
-        signal: np.ndarray,
-        assign: np.ndarray,
-        k: int,
-        rng: np.random.Generator,
-        out: SegmentBuild,
-    ) -> bool:
-        n = accounts.num_rows
-        cohort = cohorts.codes.astype(np.int64)
-        member = np.full(n, -1, dtype=np.int64)
+        self, ctx: _Context, signal: np.ndarray, assign: np.ndarray, k: int, notes: list[str]
+    ) -> _Candidate | None:
+        """Rebuild one ICP per profile and check it on held-out accounts (two-fold); ``None`` when one fails."""
+        accounts = ctx.dataset.accounts
+        as_of = ctx.cohorts.as_of
+        cohort = ctx.cohorts.codes.astype(np.int64)
+        member = np.full(accounts.num_rows, -1, dtype=np.int64)
         member[signal] = assign
-        half = rng.random(n) < 0.5
-        results, names, lifts, halves = [], [], {}, []
+        fulls, lifts = [], []
+        folds: list[list[ICPSpec]] = [[], []]
         for g in range(k):
             own = np.where((cohort == _SIG) & (member != g), _OPEN, cohort)
-            full = self._discoverer().fit(accounts, _recoded(cohorts, own), deals=deals, kinds=kinds)
+            full = self._fit_on(ctx, own)
             if full.no_signal_:
-                out.notes.append(f"segments: profile {g + 1} of {k} has no criteria of its own")
-                return False
-            train = self._discoverer().fit(
-                accounts, _recoded(cohorts, np.where(half, own, _OPEN)), deals=deals, kinds=kinds
-            )
-            if train.no_signal_:
-                out.notes.append(f"segments: profile {g + 1} of {k} finds no criteria on half of the accounts")
-                return False
-            lift = _heldout_lift(train.to_spec("half", as_of=cohorts.as_of), accounts, own, ~half, out)
+                notes.append(f"segments: profile {g + 1} of {k} has no criteria of its own")
+                return None
+            counts = np.zeros(4, dtype=np.int64)  # held-out fit & own, fit, own, all: pooled over both folds
+            for f, train in enumerate((ctx.half, ~ctx.half)):
+                d = self._fit_on(ctx, np.where(train, own, _OPEN))
+                if d.no_signal_:
+                    notes.append(f"segments: profile {g + 1} of {k} finds no criteria on half of the accounts")
+                    return None
+                spec = d.to_spec("half", as_of=as_of)
+                folds[f].append(spec)
+                counts += _heldout_counts(spec, accounts, own, ~train)
+            lift = _lift(counts)
             if lift is None or not lift[1] > 1:
-                out.notes.append(f"segments: profile {g + 1} of {k} does not hold on held-out accounts")
-                return False
-            halves.append(train.to_spec("half", as_of=cohorts.as_of))
-            spec = full.to_spec("segment", as_of=cohorts.as_of)
+                notes.append(f"segments: profile {g + 1} of {k} does not hold on held-out accounts")
+                return None
+            fulls.append(full)
+            lifts.append(lift)
+        keys = [_heldout_keys(folds[f], accounts, cohort, ~t) for f, t in enumerate((ctx.half, ~ctx.half))]
+        return _Candidate(k=k, member=member, fulls=fulls, lifts=lifts, keys=keys)
+
+    def _keep(self, cand: _Candidate, cohorts: CohortResult, out: SegmentBuild) -> None:
+        cohort = cohorts.codes.astype(np.int64)
+        names: list[str] = []
+        specs = []
+        for g, d in enumerate(cand.fulls):
+            spec = d.to_spec("segment", as_of=cohorts.as_of)
             names.append(_name(spec, names, g))
-            lifts[names[-1]] = lift
-            results.append((full, spec, int((member == g).sum())))
-        single = self._discoverer().fit(
-            accounts, _recoded(cohorts, np.where(half, cohort, _OPEN)), deals=deals, kinds=kinds
+            specs.append(spec)
+        out.spec = ICPSpec(
+            name=out.base.spec.name,
+            as_of=out.base.spec.as_of,
+            segments=[
+                Segment(name=nm, layers=sp.layers, exclusions=sp.exclusions, tiers=sp.tiers, routing=sp.routing)
+                for nm, sp in zip(names, specs, strict=True)
+            ],
         )
-        auc_one = _heldout_auc([single.to_spec("half", as_of=cohorts.as_of)], accounts, cohort, ~half)
-        auc_seg = _heldout_auc(halves, accounts, cohort, ~half)
-        out.notes.append(
-            f"segments: {k} profiles, held-out AUC of the best-segment score {auc_seg:.3f} vs one ICP {auc_one:.3f}"
-        )
-        if not auc_seg - auc_one >= self.min_auc_gain:
-            return False
-        segments = [
-            Segment(name=nm, layers=spec.layers, exclusions=spec.exclusions, tiers=spec.tiers, routing=spec.routing)
-            for nm, (_, spec, _) in zip(names, results, strict=True)
-        ]
-        out.spec = ICPSpec(name=out.base.spec.name, as_of=out.base.spec.as_of, segments=segments)
-        out.sizes = {nm: size for nm, (_, _, size) in zip(names, results, strict=True)}
-        out.heldout_lift = lifts
+        out.chosen_k = cand.k
+        out.sizes = {nm: int((cand.member == g).sum()) for g, nm in enumerate(names)}
+        out.heldout_lift = dict(zip(names, cand.lifts, strict=True))
         out.segments = [
             BuildResult(
                 spec=spec,
-                cohorts=_recoded(cohorts, np.where((cohort == _SIG) & (member != g), _OPEN, cohort)),
+                cohorts=_recoded(cohorts, np.where((cohort == _SIG) & (cand.member != g), _OPEN, cohort)),
                 candidates=d.candidates_table(),
                 notes=list(d.notes_),
                 no_signal=d.no_signal_,
@@ -309,16 +348,34 @@ class SegmentFinder:
                 scores=d.scores_,
                 lead_scores=d.lead_scores_,
             )
-            for g, (d, spec, _) in enumerate(results)
+            for g, (d, spec) in enumerate(zip(cand.fulls, specs, strict=True))
         ]
+        lifts = out.heldout_lift
         out.notes.append(
-            f"segments: {k} distinct profiles among the high-value accounts ("
+            f"segments: {cand.k} distinct profiles among the high-value accounts ("
             + ", ".join(f"{nm}: {out.sizes[nm]}" for nm in names)
             + "), each holding on held-out accounts (tier3+ lift "
             + ", ".join(f"{nm} {lifts[nm][0]:.2f} [{lifts[nm][1]:.2f}–{lifts[nm][2]:.2f}]" for nm in names)
             + ")"
         )
-        return True
+
+
+@dataclass
+class _Context:
+    dataset: Dataset
+    cohorts: CohortResult
+    half: np.ndarray  # the first fold of the two-fold split
+
+
+@dataclass
+class _Candidate:
+    """One number of segments, built and checked: profile of every high-value account, per-segment builds."""
+
+    k: int
+    member: np.ndarray
+    fulls: list[Discoverer]
+    lifts: list[tuple[float, float, float]]
+    keys: list[tuple[np.ndarray, np.ndarray]]  # held-out ranking per fold: (key, is high-value)
 
 
 def _recoded(cohorts: CohortResult, codes: np.ndarray) -> CohortResult:
@@ -342,50 +399,88 @@ def _indicator_matrix(accounts: pa.Table, clauses: list[Clause], as_of: dt.date)
         layers={"firmographic": [Criterion(**cl.model_dump(), points=0) for cl in clauses]},
     )
     fields = [f for f in spec.fields() if f in accounts.column_names]
-    matched = score_table(spec, accounts.select(fields)).column("matched").to_pylist()
+    matched = score_table(spec, accounts.select(fields)).column("matched").combine_chunks()
     x = np.zeros((accounts.num_rows, len(clauses)), dtype=bool)
-    for i, ids in enumerate(matched):
-        for cid in ids:
-            x[i, int(cid.rsplit(".", 1)[1])] = True
+    flat = pc.list_flatten(matched)
+    if len(flat):
+        rows = np.asarray(pc.list_parent_indices(matched).to_numpy(), dtype=np.int64)
+        cols = pc.cast(pc.list_element(pc.split_pattern(flat, "."), 1), pa.int64()).to_numpy()
+        x[rows, np.asarray(cols, dtype=np.int64)] = True
     return x
 
 
-def _heldout_lift(
-    spec: ICPSpec, accounts: pa.Table, codes: np.ndarray, heldout: np.ndarray, out: SegmentBuild
-) -> tuple[float, float, float] | None:
-    """Lift (with 95% interval) of the spec's tier3-or-better among held-out signal vs anti-signal accounts."""
+def _heldout_counts(spec: ICPSpec, accounts: pa.Table, codes: np.ndarray, heldout: np.ndarray) -> np.ndarray:
+    """Held-out signal + anti-signal accounts: [tier3+ and signal, tier3+, signal, all]."""
     learning = heldout & np.isin(codes, [_SIG, *_ANTI])
     if learning.sum() == 0:
-        return None
+        return np.zeros(4, dtype=np.int64)
     fields = [f for f in spec.fields() if f in accounts.column_names]
     scored = score_table(spec, accounts.filter(pa.array(learning)).select(fields), explain=False)
-    tiers = np.asarray(scored.column("tier").to_pylist())
+    tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
     fit = np.isin(tiers, ["tier1", "tier2", "tier3"])
     sig = codes[learning] == _SIG
-    a, n1, s, n = int((fit & sig).sum()), int(fit.sum()), int(sig.sum()), int(sig.size)
+    return np.array([(fit & sig).sum(), fit.sum(), sig.sum(), sig.size], dtype=np.int64)
+
+
+def _lift(counts: np.ndarray) -> tuple[float, float, float] | None:
+    """Lift (with its 95% interval) of tier3-or-better among signal vs anti-signal, from held-out counts."""
+    a, n1, s, n = (int(v) for v in counts)
     if n1 == 0 or s == 0:
         return None
     lift, low, high = lift_interval(a, n1, s, n)
     return float(np.ravel(lift)[0]), float(np.ravel(low)[0]), float(np.ravel(high)[0])
 
 
-def _heldout_auc(specs: list[ICPSpec], accounts: pa.Table, codes: np.ndarray, heldout: np.ndarray) -> float:
-    """AUC of held-out high-value vs anti-signal accounts, ranked by the best segment (tier, then score)."""
+def _heldout_keys(
+    specs: list[ICPSpec], accounts: pa.Table, codes: np.ndarray, heldout: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out high-value and anti-signal accounts ranked by their best segment: (key, is high-value).
+
+    The key is tier then score (``(4 - tier rank) * 101 + score``), so it takes at most 505 integer values.
+    """
     learning = heldout & np.isin(codes, [_SIG, *_ANTI])
     fields = sorted({f for s in specs for f in s.fields() if f in accounts.column_names})
     table = accounts.filter(pa.array(learning)).select(fields)
     keys = []
     for spec in specs:
         scored = score_table(spec, table, explain=False)
-        rank = np.asarray([TIER_RANK[t] for t in scored.column("tier").to_pylist()], dtype=np.float64)
-        keys.append((len(TIER_RANK) - rank) * 101 + np.asarray(scored.column("score").to_numpy(), dtype=np.float64))
-    key = np.max(np.stack(keys), axis=0)
-    sig = codes[learning] == _SIG
-    if sig.all() or not sig.any():
-        return 0.5
-    ranks = sps.rankdata(key)
-    n1, n0 = int(sig.sum()), int((~sig).sum())
-    return float((ranks[sig].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+        rank = pc.index_in(scored.column("tier"), value_set=_TIERS).to_numpy(zero_copy_only=False).astype(np.int64)
+        keys.append((len(TIER_RANK) - 1 - rank) * 101 + np.asarray(scored.column("score").to_numpy(), dtype=np.int64))
+    return np.max(np.stack(keys), axis=0), codes[learning] == _SIG
+
+
+def _weighted_auc(key: np.ndarray, sig: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """AUC (ties count half) of high-value vs anti-signal for each row of account ``weights`` (draws x accounts)."""
+    onehot = np.zeros((key.size, _KEYS), dtype=np.float64)
+    onehot[np.arange(key.size), key] = 1.0
+    h1 = (weights * sig) @ onehot  # draws x key values: weighted high-value accounts per key
+    h0 = (weights * ~sig) @ onehot
+    below = np.cumsum(h0, axis=1) - h0  # anti-signal weight strictly below each key
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (h1 * (below + 0.5 * h0)).sum(axis=1) / (h1.sum(axis=1) * h0.sum(axis=1))
+
+
+def _auc_gain(
+    new: list[tuple[np.ndarray, np.ndarray]], old: list[tuple[np.ndarray, np.ndarray]], seed: int
+) -> tuple[float, float, float, float]:
+    """Held-out AUC of ``new`` and ``old`` (mean over the folds), and the one-sided p-value that ``new`` is no better.
+
+    The p-value comes from a paired Poisson bootstrap over the held-out accounts (both rankings of a fold reweighted
+    by the same draws), so the shared noise of the accounts cancels out of the difference.
+    """
+    rng = np.random.default_rng(seed)
+    point_new, point_old, diffs = [], [], []
+    for (kn, sig), (ko, _) in zip(new, old, strict=True):
+        one = np.ones((1, sig.size))
+        point_new.append(float(_weighted_auc(kn, sig, one)[0]))
+        point_old.append(float(_weighted_auc(ko, sig, one)[0]))
+        w = rng.poisson(1.0, size=(_DRAWS, sig.size)).astype(np.float64)
+        diffs.append(_weighted_auc(kn, sig, w) - _weighted_auc(ko, sig, w))
+    d = np.mean(diffs, axis=0)
+    d = d[np.isfinite(d)]
+    p = float((np.sum(d <= 0) + 1) / (d.size + 1))
+    a_new, a_old = float(np.mean(point_new)), float(np.mean(point_old))
+    return a_new, a_old, a_new - a_old, p
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
