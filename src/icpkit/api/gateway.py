@@ -19,8 +19,8 @@ import itertools
 import json
 import os
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable
+from time import perf_counter
 from typing import Any
 
 from icpkit.api.auth import Tokens
@@ -118,22 +118,11 @@ class Gateway:
             self.log.flush()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start = time.perf_counter()
-        auth = length = ctype = origin = rid = preflight = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                auth = value
-            elif name == b"content-length":
-                length = value
-            elif name == b"content-type":
-                ctype = value
-            elif name == b"origin":
-                origin = value
-            elif name == b"x-request-id":
-                rid = value if _REQUEST_ID.fullmatch(value) else None
-            elif name == b"access-control-request-method":
-                preflight = value
-        request_id = rid.decode() if rid else next(self._ids)
+        start = perf_counter()
+        headers = dict(scope["headers"])  # the last of a repeated header wins, as a loop over them would have it
+        get = headers.get
+        origin, rid = get(b"origin"), get(b"x-request-id")
+        request_id = rid.decode() if rid is not None and _REQUEST_ID.fullmatch(rid) else next(self._ids)
         extra = [(b"x-request-id", request_id.encode())]
         allowed = origin is not None and self.cors and (origin.decode("latin-1") in self.cors or "*" in self.cors)
         if allowed:
@@ -144,23 +133,30 @@ class Gateway:
         sent = [0]  # the status once a response has started (then an error can only be logged)
         records = None
         try:
-            if method == "OPTIONS" and preflight is not None and origin is not None:
+            if method == "OPTIONS" and origin is not None and get(b"access-control-request-method") is not None:
                 await self._preflight(send, allowed, extra, sent)
-            elif path not in OPEN_PATHS and self.tokens is not None and not self.tokens.check(auth):
-                raise _Unauthorized(auth is not None)
+            elif path not in OPEN_PATHS and self.tokens is not None and not self.tokens.check(get(b"authorization")):
+                raise _Unauthorized(get(b"authorization") is not None)
             elif self.fast and method == "POST" and path in _SCORING:
-                # the hot path: no framework between the request and the scorer
-                body = await self._body(receive, length)
-                require_json(ctype)
+                # the hot path: no framework between the request and the scorer, no coroutine but the ASGI calls
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise _Disconnected
+                body = message.get("body", b"")
+                if message.get("more_body", False) or len(body) > self.limits.max_body_bytes:
+                    body = await self._body(receive, get(b"content-length"), body, message.get("more_body", False))
+                require_json(get(b"content-type"))
                 if path == "/v1/score":
                     out = self.scoring.score(body, served)
                 elif len(body) > _BATCH_IN_THREAD:
                     out, records = await asyncio.to_thread(self.scoring.batch, body, served)
                 else:
                     out, records = self.scoring.batch(body, served)
-                await _respond(send, 200, out, extra, sent)
+                sent[0] = 200
+                await send({"type": "http.response.start", "status": 200, "headers": [_JSON, _length(out), *extra]})
+                await send({"type": "http.response.body", "body": out})
             else:
-                body = await self._body(receive, length) if method in _BODY_METHODS else b""
+                body = await self._body(receive, get(b"content-length")) if method in _BODY_METHODS else b""
                 await self._delegate(scope, _replay(body, receive), send, extra, sent, request_id, served)
         except RequestError as exc:
             if sent[0]:
@@ -175,17 +171,9 @@ class Gateway:
                 raise
             await _respond(send, 500, error_body(500, "internal error", None, request_id), extra, sent)
         finally:
-            entry = {
-                "method": method,
-                "path": path if path in ROUTES else "-",
-                "status": sent[0],
-                "ms": round((time.perf_counter() - start) * 1000, 3),
-                "spec_hash": served.hash,
-                "request_id": request_id,
-            }
-            if records is not None:
-                entry["records"] = records
-            self.log.write(entry)
+            ms = round((perf_counter() - start) * 1000, 3)
+            where = path if path in ROUTES else "-"
+            self.log.access(method, where, sent[0], ms, served.hash, request_id, records)
 
     async def _delegate(
         self, scope: Scope, receive: Receive, send: Send, extra: list, sent: list[int], request_id: str, served: Any
@@ -215,12 +203,17 @@ class Gateway:
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _body(self, receive: Receive, length: bytes | None) -> bytes:
+    async def _body(
+        self, receive: Receive, length: bytes | None, first: bytes = b"", more: bool | None = None
+    ) -> bytes:
+        """The request body under the byte limit; ``first``/``more``: a first message already received."""
         limit = self.limits.max_body_bytes
         if length is not None and length.isdigit() and int(length) > limit:
             raise RequestError(413, f"the body is larger than {limit:,} bytes", "body")
-        chunks, size = [], 0
-        while True:
+        chunks, size = [first], len(first)
+        if size > limit:
+            raise RequestError(413, f"the body is larger than {limit:,} bytes", "body")
+        while more is not False:
             message = await receive()
             if message["type"] == "http.disconnect":
                 raise _Disconnected
@@ -229,8 +222,8 @@ class Gateway:
             if size > limit:
                 raise RequestError(413, f"the body is larger than {limit:,} bytes", "body")
             chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
 
 
 class _Unauthorized(RequestError):
@@ -259,8 +252,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
+def _length(body: bytes) -> tuple[bytes, bytes]:
+    return (b"content-length", b"%d" % len(body))
+
+
 async def _respond(send: Send, status: int, body: bytes, extra: list, sent: list[int]) -> None:
     sent[0] = status
-    headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
+    headers = [_JSON, _length(body), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -26,7 +26,10 @@ __all__ = [
     "IcpExclusion",
     "IcpField",
     "IcpLayer",
+    "IcpPersona",
     "IcpResponse",
+    "IcpRoutingRule",
+    "IcpSegment",
     "ScoreResponse",
     "SpecRef",
     "request_models",
@@ -110,8 +113,16 @@ class ScoreResponse(_Out):
     score: int = Field(ge=0, le=100)
     tier: TierName
     route: str
+    segment: str | None = Field(description="the best-fitting segment of a multi-segment spec (null without segments)")
+    persona: str | None = Field(description="the first buyer persona the lead matches (null: none, or no personas)")
+    persona_match: int | None = Field(
+        ge=0, le=100, description="how strongly the persona matched, 0-100 (0: no persona; null: no personas)"
+    )
     layer_scores: dict[str, float]
-    explanation: Explanation
+    segment_scores: dict[str, int] | None = Field(
+        description="every segment's fit score 0-100, whatever its exclusions (null without segments)"
+    )
+    explanation: Explanation = Field(description="with segments, the best segment's, ids local to it")
     enrichment: Enrichment | None = Field(description="null when no universe is loaded or enrich was false")
     spec: SpecRef
     as_of: dt.date = Field(description="the date within_days criteria were counted back from")
@@ -121,8 +132,16 @@ class BatchResult(_Out):
     score: int = Field(ge=0, le=100)
     tier: TierName
     route: str
+    segment: str | None = Field(description="the best-fitting segment of a multi-segment spec (null without segments)")
+    persona: str | None = Field(description="the first buyer persona the lead matches (null: none, or no personas)")
+    persona_match: int | None = Field(
+        ge=0, le=100, description="how strongly the persona matched, 0-100 (0: no persona; null: no personas)"
+    )
     layer_scores: dict[str, float]
-    explanation: Explanation
+    segment_scores: dict[str, int] | None = Field(
+        description="every segment's fit score 0-100, whatever its exclusions (null without segments)"
+    )
+    explanation: Explanation = Field(description="with segments, the best segment's, ids local to it")
     enrichment: Enrichment | None
 
 
@@ -161,14 +180,48 @@ class IcpField(_Out):
     suggestions: list[Any] = Field(description="values the spec names (a form can offer them)")
 
 
-class IcpResponse(_Out):
-    spec: SpecRef
-    as_of: dt.date
-    sentence: str = Field(description="the ICP in one sentence")
+class IcpSegment(_Out):
+    """One ICP of a multi-segment spec."""
+
+    name: str
+    description: str | None
+    sentence: str = Field(description="this segment's ICP in one sentence")
     layers: list[IcpLayer]
     exclusions: list[IcpExclusion]
     tiers: dict[str, int] = Field(description="minimum score of each tier")
     routing: dict[str, str]
+
+
+class IcpPersona(_Out):
+    """A buyer persona: word patterns matched on the lead's title, seniority and department."""
+
+    name: str
+    description: str | None
+    titles: list[str]
+    seniority: list[str]
+    department: list[str]
+    exclude_titles: list[str]
+
+
+class IcpRoutingRule(_Out):
+    """Tier and persona -> route; the first rule that matches sets the route."""
+
+    tier: list[str] | None = None
+    persona: list[str] | None = None
+    route: str
+
+
+class IcpResponse(_Out):
+    spec: SpecRef
+    as_of: dt.date
+    sentence: str = Field(description="the ICP in one sentence (one per segment, joined, with segments)")
+    layers: list[IcpLayer] = Field(description="empty for a multi-segment spec: see segments")
+    exclusions: list[IcpExclusion] = Field(description="empty for a multi-segment spec: see segments")
+    tiers: dict[str, int] = Field(description="minimum score of each tier")
+    routing: dict[str, str]
+    segments: list[IcpSegment] | None = Field(description="the ICPs of a multi-segment spec, in spec order")
+    personas: list[IcpPersona] = Field(description="buyer personas, in priority order")
+    routing_rules: list[IcpRoutingRule]
     fields: list[IcpField]
     enrichment: bool = Field(description="whether a universe is loaded (send email or domain to enrich)")
     definition: dict[str, Any] = Field(description="the spec itself, as JSON (the YAML's content)")

@@ -1,7 +1,10 @@
 """The work of ``POST /v1/score`` and ``POST /v1/score/batch``: body bytes in, response bytes out.
 
 Shared by the fast ASGI path and the FastAPI routes, so the two cannot answer differently. The explanation entries
-(id, layer, points, plain words) were built once per version (``Served.items``): a response only picks them.
+(id, layer, points, plain words) were built once per version (``Served.words``, one set per segment): a response
+only picks them. A multi-segment spec answers with the best segment's name, every segment's score and ids local
+to the best segment; a spec with personas adds the persona and how strongly it matched. Those four keys are
+always there, null when the spec has no segments or no personas, so a client reads one shape.
 """
 
 from __future__ import annotations
@@ -44,16 +47,21 @@ class Scoring:
                 if d is not None:
                     record[f] = d
         r = served.scorer(record)
-        items = served.items
+        segment = getattr(r, "segment", None) if served.segmented else None
+        items, hits = served.words[segment]
         return {
             "score": r.score,
             "tier": r.tier,
             "route": r.route,
+            "segment": segment,
+            "persona": r.persona,
+            "persona_match": r.persona_match,
             "layer_scores": r.layer_scores,
+            "segment_scores": r.segment_scores if segment is not None else None,  # type: ignore[attr-defined]
             "explanation": {
-                "matched": [items[i] for i in r.matched],
-                "unknown": [items[i] for i in r.unknown],
-                "exclusions_hit": [served.hits[i] for i in r.exclusions_hit],
+                "matched": list(map(items.__getitem__, r.matched)),
+                "unknown": list(map(items.__getitem__, r.unknown)),
+                "exclusions_hit": list(map(hits.__getitem__, r.exclusions_hit)),
             },
             "enrichment": enrichment,
         }

@@ -15,7 +15,7 @@ import orjson
 from icpkit.score.python import Scorer, compile_scorer
 from icpkit.score.semantics import criterion_ids, exclusion_ids, layer_totals
 from icpkit.spec.io import content_hash
-from icpkit.spec.model import Clause, ICPSpec, Op
+from icpkit.spec.model import Clause, ICPSpec, Op, Persona
 from icpkit.words import clause_text, criterion_text, humanise_field, icp_sentence
 
 __all__ = ["AsOf", "Served", "date_only_fields", "exclusion_text", "field_kinds", "serve_spec"]
@@ -46,12 +46,18 @@ def _clause_kind(cl: Clause) -> str:
     return "text"
 
 
+def _clauses(spec: ICPSpec) -> list[Clause]:
+    """Every clause the spec scores with: its own, or each segment's in spec order."""
+    specs = [seg for _, seg in spec.segment_specs()] or [spec]
+    return [cl for sp in specs for cl in [*(cl for _, c in sp.criteria() for cl in c.clauses()), *sp.exclusions]]
+
+
 def field_kinds(spec: ICPSpec) -> list[dict[str, Any]]:
     """Every field the spec reads with the kind of value to send (the first clause on it decides) and the values
-    the spec names, in first-use order: what a form needs to ask for."""
-    clauses = [cl for _, c in spec.criteria() for cl in c.clauses()] + list(spec.exclusions)
+    the spec names, in first-use order: what a form needs to ask for. Personas add the fields they read (title,
+    seniority, department), as text."""
     out: dict[str, dict[str, Any]] = {}
-    for cl in clauses:
+    for cl in _clauses(spec):
         entry = out.setdefault(
             cl.field, {"name": cl.field, "label": humanise_field(cl.field), "kind": _clause_kind(cl), "suggestions": []}
         )
@@ -59,6 +65,10 @@ def field_kinds(spec: ICPSpec) -> list[dict[str, Any]]:
             for v in [cl.value] if cl.op == Op.EQUALS else cl.value:
                 if v not in entry["suggestions"] and not isinstance(v, bool):
                     entry["suggestions"].append(v)
+    if spec.personas:
+        pf = spec.persona_fields
+        for name in (pf.title, pf.seniority, pf.department):
+            out.setdefault(name, {"name": name, "label": humanise_field(name), "kind": "text", "suggestions": []})
     return list(out.values())
 
 
@@ -77,8 +87,10 @@ class Served:
     today: bool  # as_of follows the calendar: recompiled when the day changes
     scorer: Scorer
     ref: dict[str, Any]  # {"hash", "version", "name"} as responses carry it
-    items: dict[str, dict[str, Any]]  # criterion or exclusion id -> its explanation entry
-    hits: dict[str, dict[str, Any]]  # exclusion id -> {"id", "text", "reason"}
+    segmented: bool  # the spec has segments: results name the best one, explanation ids are local to it
+    # segment name (None without segments) -> (criterion or exclusion id -> its explanation entry,
+    #                                          exclusion id -> {"id", "text", "reason"})
+    words: dict[str | None, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]
     icp: dict[str, Any]  # the GET /v1/icp body
     icp_json: bytes
     date_fields: tuple[str, ...]  # fields read only as dates: ISO text is parsed once, before scoring
@@ -89,23 +101,19 @@ def date_only_fields(spec: ICPSpec) -> tuple[str, ...]:
     does). JSON carries dates as text, which the scorer would parse on its slow path; parsing them up front with
     the same rule gives the same outcome, a few microseconds sooner."""
     ops: dict[str, set[Op]] = {}
-    for cl in [cl for _, c in spec.criteria() for cl in c.clauses()] + list(spec.exclusions):
+    for cl in _clauses(spec):
         ops.setdefault(cl.field, set()).add(cl.op)
-    return tuple(f for f, used in ops.items() if Op.WITHIN_DAYS in used and used <= {Op.WITHIN_DAYS, Op.EXISTS})
+    pf = spec.persona_fields
+    words = {pf.title, pf.seniority, pf.department} if spec.personas else set()  # personas read these as words
+    only = {Op.WITHIN_DAYS, Op.EXISTS}
+    return tuple(f for f, used in ops.items() if Op.WITHIN_DAYS in used and used <= only and f not in words)
 
 
 AsOf = dt.date | Literal["spec"] | None
 
 
-def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None, enrichment: bool = False) -> Served:
-    """Compile ``spec`` for serving. ``as_of`` None means today (UTC): a live lead's "funded in the last 180
-    days" counts back from the day it arrives. ``"spec"`` takes each version's own ``as_of`` (today if it has
-    none)."""
-    fixed = spec.as_of if as_of == "spec" else as_of
-    today = fixed is None
-    when = dt.datetime.now(dt.UTC).date() if fixed is None else fixed
-    h = content_hash(spec)
-    ref = {"hash": h, "version": spec.version if version is None else version, "name": spec.name}
+def _describe(spec: ICPSpec) -> tuple[tuple[dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    """One single-ICP spec's explanation entries, and its part of the ``GET /v1/icp`` body."""
     items: dict[str, dict[str, Any]] = {}
     layers: dict[str, list[dict[str, Any]]] = {}
     for cid, layer, c in criterion_ids(spec):
@@ -120,18 +128,66 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         hits[eid] = {"id": eid, "text": text, "reason": reason}
         exclusions.append({"id": eid, "text": text, "reason": reason, "field": e.field})
     totals = layer_totals(spec)
-    icp = {
-        "spec": ref,
-        "as_of": when.isoformat(),
+    part = {
         "sentence": icp_sentence(spec),
         "layers": [{"name": n, "points": totals.get(n, 0), "criteria": cs} for n, cs in layers.items()],
         "exclusions": exclusions,
+    }
+    return (items, hits), part
+
+
+def _persona(p: Persona) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "description": p.description,
+        "titles": list(p.titles),
+        "seniority": list(p.seniority),
+        "department": list(p.department),
+        "exclude_titles": list(p.exclude_titles),
+    }
+
+
+def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None, enrichment: bool = False) -> Served:
+    """Compile ``spec`` for serving. ``as_of`` None means today (UTC): a live lead's "funded in the last 180
+    days" counts back from the day it arrives. ``"spec"`` takes each version's own ``as_of`` (today if it has
+    none)."""
+    fixed = spec.as_of if as_of == "spec" else as_of
+    today = fixed is None
+    when = dt.datetime.now(dt.UTC).date() if fixed is None else fixed
+    h = content_hash(spec)
+    ref = {"hash": h, "version": spec.version if version is None else version, "name": spec.name}
+    segments = spec.segment_specs()
+    words: dict[str | None, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
+    parts: dict[str | None, dict[str, Any]] = {}
+    for name, part in segments or [(None, spec)]:
+        words[name], parts[name] = _describe(part)
+    icp: dict[str, Any] = {
+        "spec": ref,
+        "as_of": when.isoformat(),
+        # a segmented spec's ICPs are under "segments"; its own layers and exclusions are empty
+        **(parts[None] if not segments else {"sentence": " · ".join(p["sentence"] for p in parts.values())}),
+        **({} if not segments else {"layers": [], "exclusions": []}),
         "tiers": spec.tiers.model_dump(),
         "routing": spec.routing.model_dump(),
+        "segments": None,
+        "personas": [_persona(p) for p in spec.personas],
+        "routing_rules": [r.model_dump(exclude_none=True) for r in spec.routing_rules],
         "fields": field_kinds(spec),
         "enrichment": enrichment,
         "definition": spec.model_dump(mode="json", exclude_none=True),
     }
+    if segments:
+        described = {s.name: s for s in spec.segments or []}
+        icp["segments"] = [
+            {
+                "name": name,
+                "description": described[name].description,
+                **parts[name],
+                "tiers": part.tiers.model_dump(),
+                "routing": part.routing.model_dump(),
+            }
+            for name, part in segments
+        ]
     return Served(
         spec=spec,
         hash=h,
@@ -140,8 +196,8 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         today=today,
         scorer=compile_scorer(spec, as_of=when),
         ref=ref,
-        items=items,
-        hits=hits,
+        segmented=bool(segments),
+        words=words,
         icp=icp,
         icp_json=orjson.dumps(icp),
         date_fields=date_only_fields(spec),
