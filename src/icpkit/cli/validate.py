@@ -18,17 +18,18 @@ from rich.table import Table
 from icpkit.cli import app, console
 from icpkit.cli._common import load_exports
 from icpkit.cli._progress import progress_bar
-from icpkit.cli.build import parse_date_option
+from icpkit.cli.build import _segments_option, parse_date_option
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
 from icpkit.ingest import TableKind, load_table
 from icpkit.ingest.schema import Dataset
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
-from icpkit.validate import Figure, HoldoutFigures, ValidationReport, validate
+from icpkit.validate import GATING, Figure, HoldoutFigures, SegmentValidation, ValidationReport, validate
 
 __all__ = ["Inputs", "load_inputs", "print_validation", "run_validation", "validate_command"]
 
+_MARK = {"pass": "[green]✔[/]", "weak": "[yellow]~[/]", "fail": "[red]✘[/]", "unknown": "?"}
 _STATUS = {"pass": "[green]✔ pass[/]", "weak": "[yellow]~ weak[/]", "fail": "[red]✘ fail[/]", "unknown": "? unknown"}
 
 
@@ -94,7 +95,7 @@ def full_build(dataset: Dataset, params: dict[str, Any], tell: Any = None) -> tu
 
 def run_validation(
     inputs: Inputs, params: dict[str, Any], *, folds: int | None, cutoff: str | None, held_share: float, seed: int,
-    build: BuildResult | None = None, sizing: Any = None,
+    build: BuildResult | None = None, sizing: Any = None, segments: int | str | None = None,
 ) -> ValidationReport:  # fmt: skip
     """The Python API call behind ``validate`` (and the report's headline figures)."""
     return validate(
@@ -110,6 +111,7 @@ def run_validation(
         leads=inputs.leads,
         universe=inputs.universe if sizing is None else None,
         sizing=sizing,
+        segments=segments,
     )
 
 
@@ -158,6 +160,27 @@ def _figures_table(figs: HoldoutFigures) -> Table:
     return table
 
 
+def _segments_table(rows: list[SegmentValidation]) -> Table:
+    """Segments side by side: accounts, fit, win rate and churn of fit vs non-fit, and the gating verdicts."""
+    source = "rebuilt (out of sample)" if rows[0].source == "rebuilt" else "spec under test"
+    table = Table(title=f"Per segment — {source}: each account in its best segment", title_justify="left")
+    for col in ("segment", "accounts", "fit", "win rate fit vs non-fit", "churn fit vs non-fit", "verdicts"):
+        table.add_column(col)
+    for r in rows:
+        cells = []
+        for metric in ("win_rate", "churn_rate"):
+            c = r.figures.comparison(metric)
+            if not c.available or c.contrast is None or c.contrast.value is None:
+                cells.append("[dim]–[/]")
+                continue
+            cells.append(f"{_fig(c.fit, 'rate').split(' (')[0]} vs {_fig(c.non_fit, 'rate').split(' (')[0]} "
+                         f"({_fig(c.contrast, 'ratio').split(' n=')[0]})")  # fmt: skip
+        share = f" ({r.share:.0%})" if r.share is not None else ""
+        marks = " ".join(f"{_MARK[v.status]} {v.check}" for v in r.verdicts if v.check in GATING)
+        table.add_row(escape(r.segment), f"{r.accounts:,}{share}", f"{r.figures.fit:,}", *cells, marks)
+    return table
+
+
 def print_validation(report: ValidationReport) -> None:
     """The backtest as Rich tables, then the verdicts and the notes."""
     if report.method == "time":
@@ -173,9 +196,18 @@ def print_validation(report: ValidationReport) -> None:
             console.print(_figures_table(figs))
             if figs.criteria:
                 console.print("  criteria: " + escape("; ".join(figs.criteria)), highlight=False)
-    console.print("\n[bold]Verdicts[/]")
+    for source in ("rebuilt", "under_test"):
+        rows = [r for r in report.segments if r.source == source]
+        if rows:
+            console.print(_segments_table(rows))
+    console.print("\n[bold]Verdicts[/]" + (" (overall)" if report.segments else ""))
     for v in report.verdicts:
         console.print(f"  {_STATUS[v.status]} [bold]{v.check}[/]: {escape(v.message)}", highlight=False)
+    for r in report.segments:
+        label = "rebuilt" if r.source == "rebuilt" else "under test"
+        console.print(f"\n[bold]Verdicts for segment {escape(r.segment)}[/] ({label})")
+        for v in r.verdicts:
+            console.print(f"  {_STATUS[v.status]} [bold]{v.check}[/]: {escape(v.message)}", highlight=False)
     for note in report.notes:
         console.print(f"  · {escape(note)}", highlight=False)
     console.print(
@@ -206,6 +238,9 @@ def validate_command(
     min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
     min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),
+    segments: str | None = typer.Option(
+        None, "--segments", help="Rebuild with segment discovery: 'auto' or 1-3 (default: as many as the spec has)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a gating check fails."),
     as_json: bool = typer.Option(False, "--json", help="Print the validation report as JSON."),
 ) -> None:
@@ -213,6 +248,7 @@ def validate_command(
     if held_share and cutoff and folds:
         raise InputError("--cutoff applies to the time split; drop it when using --folds")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    n_segments = _segments_option(segments) if segments is not None else None
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
         inputs = load_inputs(
@@ -225,7 +261,7 @@ def validate_command(
             build, _ = full_build(inputs.dataset, params)
         tell("backtesting", 0.5)
         report = run_validation(inputs, params, folds=folds, cutoff=cutoff, held_share=held_share, seed=seed,
-                                build=build)  # fmt: skip
+                                build=build, segments=n_segments)  # fmt: skip
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -27,7 +27,7 @@ from icpkit.score.vector import score_table
 from icpkit.spec.io import content_hash
 from icpkit.spec.model import ICPSpec
 from icpkit.validate.figures import Availability, compare, tier_rows
-from icpkit.validate.model import HoldoutFigures, ValidationReport
+from icpkit.validate.model import HoldoutFigures, SegmentValidation, ValidationReport
 from icpkit.validate.narrowness import leads_check, targets_check
 from icpkit.validate.split import data_as_of, held_out_outcomes, stratified_folds, time_cutoff, train_dataset
 from icpkit.validate.verdicts import GATING, verdicts
@@ -53,8 +53,62 @@ def availability(ds: Dataset) -> Availability:
 
 
 def _score_tiers(spec: ICPSpec, table: pa.Table, as_of: dt.date) -> np.ndarray:
+    return _score(spec, table, as_of)[0]
+
+
+def _score(spec: ICPSpec, table: pa.Table, as_of: dt.date) -> tuple[np.ndarray, np.ndarray | None]:
+    """Tier of every row, and its best segment (``None`` for a single-ICP spec)."""
     scored = score_table(spec, table, as_of=as_of, explain=False)
-    return np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
+    tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
+    if spec.segments is None:
+        return tiers, None
+    return tiers, np.asarray(scored.column("segment").to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _per_segment(
+    spec: ICPSpec,
+    tiers: np.ndarray,
+    best: np.ndarray,
+    outcomes: pa.Table,
+    avail: Availability,
+    fit_tiers: Sequence[str],
+    source: Literal["rebuilt", "under_test"],
+) -> list[SegmentValidation]:
+    """Each segment's fit accounts (best segment, tier 1–2) against every non-fit account: figures and verdicts."""
+    judged = np.asarray(outcomes.column("judged").to_numpy(zero_copy_only=False), dtype=bool)
+    fit = np.isin(tiers, list(fit_tiers))
+    total = int(judged.sum())
+    out = []
+    for name, seg in spec.segment_specs():
+        mine = best == name
+        seg_fit = fit & mine
+        seg_judged = judged & (seg_fit | ~fit)  # other segments' fit accounts are neither fit nor baseline
+        figs = HoldoutFigures(
+            source=source,
+            label=f"segment {name}: its fit accounts vs every non-fit account",
+            spec_name=f"{spec.name}.{name}",
+            judged=int(seg_judged.sum()),
+            fit=int((seg_fit & judged).sum()),
+            non_fit=int((~fit & judged).sum()),
+            fit_tiers=list(fit_tiers),
+            comparisons=compare(seg_fit, outcomes, avail, judged=seg_judged),
+            tiers=tier_rows(np.where(mine, tiers, ""), outcomes, avail),
+            criteria=_criteria(seg),
+        )
+        vs = [v for v in verdicts(figs) if v.check != "signal"]
+        n = int((mine & judged).sum())
+        out.append(
+            SegmentValidation(
+                segment=name,
+                source=source,
+                accounts=n,
+                share=n / total if total else None,
+                figures=figs,
+                verdicts=vs,
+                passed=not any(v.status == "fail" and v.check in GATING for v in vs),
+            )
+        )
+    return out
 
 
 def _with_behaviour(accounts: pa.Table, deals: pa.Table | None, as_of: dt.date) -> pa.Table:
@@ -102,7 +156,36 @@ def _figures(
 
 
 def _criteria(spec: ICPSpec) -> list[str]:
+    """Criteria in plain words; those of a multi-segment spec prefixed with their segment's name."""
+    if spec.segments is not None:
+        return [f"{name}: {text}" for name, seg in spec.segment_specs() for text in _criteria(seg)]
     return [f"{criterion_text(c)} ({c.points} pts)" for _, c in spec.criteria()]
+
+
+def _plain(criteria: list[str]) -> set[str]:
+    """Criteria texts without points or segment prefix, to compare two specs' criteria."""
+    return {c.split(" (")[0].split(": ", 1)[-1] for c in criteria}
+
+
+def _rebuild(
+    train: Dataset, params: dict[str, Any], as_of: dt.date, segments: int | str | None, notes: list[str]
+) -> tuple[ICPSpec, BuildResult]:
+    """The rebuild on the training part: one ICP, or segment discovery when ``segments`` asks for it."""
+    builder = ICPBuilder(**params, as_of=as_of)
+    if segments in (None, 1):
+        built = builder.fit(train)
+        return built.spec, built
+    from icpkit.segments import SegmentFinder
+
+    most = segments if isinstance(segments, int) else 3
+    found = SegmentFinder(builder, n_segments=segments, max_segments=max(3, most)).fit(train)
+    names = [name for name, _ in found.spec.segment_specs()]
+    notes.append(
+        f"the rebuild on the training part kept {len(names)} segments ({', '.join(names)})"
+        if names
+        else "the rebuild on the training part found no distinct segments: it is one ICP"
+    )
+    return found.spec, found.base
 
 
 def validate(
@@ -120,12 +203,17 @@ def validate(
     leads: pa.Table | None = None,
     universe: pa.Table | None = None,
     sizing: Any = None,
+    segments: int | str | None = None,
 ) -> ValidationReport:
     """Backtest the ICP on held-out data, check its narrowness, and give plain-words verdicts.
 
     ``spec`` is the spec under test (default: ``full_build.spec``, the build on all the data, in-sample);
     ``builder`` holds ``ICPBuilder`` parameters for the rebuilds. ``leads`` and ``universe`` (or an already
     computed ``sizing``) add the narrowness checks.
+
+    ``segments`` (``"auto"`` or a number) rebuilds with segment discovery; by default a spec under test with
+    segments is rebuilt with as many. Every segment of the rebuild (time split) and of the spec under test gets
+    its own figures and verdicts next to the overall ones.
     """
     params = dict(builder or {})
     params.pop("as_of", None)
@@ -134,7 +222,7 @@ def validate(
     avail = availability(data)
     under_spec = spec if spec is not None else (full_build.spec if full_build is not None else None)
     notes: list[str] = []
-    if under_spec is not None and not under_spec.criteria():
+    if under_spec is not None and not _criteria(under_spec):
         notes.append("the spec under test has no criteria: every account is non-fit, so it is not scored")
         under_spec = None
     build_error: str | None = None
@@ -145,6 +233,9 @@ def validate(
     split_cutoff: dt.date | None = None
     share: float | None = None
     basis = ""
+    if segments is None and under_spec is not None and under_spec.segments is not None:
+        segments = len(under_spec.segments)
+    per_segment: list[SegmentValidation] = []
 
     if method == "time":
         split = time_cutoff(data, held_share)
@@ -155,15 +246,17 @@ def validate(
         outcomes = held_out_outcomes(data, cutoff=split_cutoff, as_of=as_of)
         held_table = _with_behaviour(data.accounts, train.deals, split_cutoff)
         try:
-            built = ICPBuilder(**params, as_of=split_cutoff).fit(train)
+            rebuilt_spec, built = _rebuild(train, params, split_cutoff, segments, notes)
             train_counts = dict(built.cohorts.sizes)
             no_signal = built.no_signal
-            tiers = _score_tiers(built.spec, held_table, as_of)
+            tiers, best = _score(rebuilt_spec, held_table, as_of)
             rebuilt = _figures(
                 tiers, outcomes, avail, fit_tiers,
                 source="rebuilt", label=f"rebuilt on data up to {split_cutoff} (out of sample)",
-                spec_name=built.spec.name, spec_hash=content_hash(built.spec), criteria=_criteria(built.spec),
+                spec_name=rebuilt_spec.name, spec_hash=content_hash(rebuilt_spec), criteria=_criteria(rebuilt_spec),
             )  # fmt: skip
+            if best is not None:
+                per_segment += _per_segment(rebuilt_spec, tiers, best, outcomes, avail, fit_tiers, "rebuilt")
         except InsufficientSignalError as exc:
             build_error = str(exc)
         in_sample = under_spec is not None and (under_spec.as_of is None or under_spec.as_of > split_cutoff)
@@ -206,6 +299,11 @@ def validate(
         held_table = data.accounts
         in_sample = under_spec is not None
         split_cutoff = None
+        if segments not in (None, 1):
+            notes.append(
+                "k-fold rebuilds one ICP per fold (segments found in different folds cannot be matched up); "
+                "per-segment figures are the spec under test's"
+            )
 
     judged = np.asarray(outcomes.column("judged").to_numpy(zero_copy_only=False), dtype=bool)
     for name in ("closed", "won", "customer", "churned"):
@@ -223,13 +321,15 @@ def validate(
 
     under: HoldoutFigures | None = None
     if under_spec is not None:
-        tiers_u = _score_tiers(under_spec, held_table, as_of)
+        tiers_u, best_u = _score(under_spec, held_table, as_of)
         label = "spec under test" + (" — in-sample: its build period overlaps the held-out data" if in_sample else "")
         under = _figures(
             tiers_u, outcomes, avail, fit_tiers,
             source="under_test", label=label, spec_name=under_spec.name, spec_hash=content_hash(under_spec),
             in_sample=in_sample, criteria=_criteria(under_spec),
         )  # fmt: skip
+        if best_u is not None:
+            per_segment += _per_segment(under_spec, tiers_u, best_u, outcomes, avail, fit_tiers, "under_test")
 
     leads_result = leads_check(under_spec, leads, as_of=as_of) if leads is not None and under_spec else None
     if sizing is None and universe is not None and under_spec is not None:
@@ -246,7 +346,7 @@ def validate(
         found_figs = _figures(nothing, outcomes, avail, fit_tiers, source="rebuilt", label="", spec_name="")
     vs = verdicts(found_figs, build_error=build_error, no_signal=no_signal, leads=leads_result, targets=targets_result)
     if rebuilt is not None and under is not None and method == "time":
-        same = {c.split(" (")[0] for c in rebuilt.criteria} & {c.split(" (")[0] for c in under.criteria}
+        same = _plain(rebuilt.criteria) & _plain(under.criteria)
         notes.append(
             f"the rebuild on the training part shares {len(same)} of its {len(rebuilt.criteria)} criteria with "
             f"the spec under test ({len(under.criteria)} criteria)"
@@ -269,6 +369,7 @@ def validate(
         verdicts=vs,
         leads=leads_result,
         targets=targets_result,
+        segments=per_segment,
         notes=notes,
         passed=not any(v.status == "fail" and v.check in GATING for v in vs),
     )

@@ -15,6 +15,7 @@ __all__ = [
     "Figure",
     "HoldoutFigures",
     "LeadsCheck",
+    "SegmentValidation",
     "TargetsCheck",
     "TierRow",
     "ValidationReport",
@@ -110,6 +111,9 @@ class LeadsCheck(BaseModel):
     status: Literal["healthy", "too_loose", "too_narrow"]
     message: str
     suggestion: str = ""
+    segments: dict[str, int] = Field(
+        default_factory=dict, description="multi-segment spec: leads in tiers 1–2 per best segment"
+    )
 
 
 class TargetsCheck(BaseModel):
@@ -120,6 +124,23 @@ class TargetsCheck(BaseModel):
     status: Literal["healthy", "too_many", "too_few"]
     message: str
     suggestions: list[str] = Field(default_factory=list)
+
+
+class SegmentValidation(BaseModel):
+    """One segment of a multi-segment spec on the held-out accounts.
+
+    Each account counts in its best segment. The segment's fit accounts (best segment is this one, tier 1–2) are
+    compared with every non-fit account (no segment routes it to sales), so segments share one baseline and their
+    fit groups add up to the overall fit group.
+    """
+
+    segment: str
+    source: Literal["rebuilt", "under_test"]
+    accounts: int = Field(description="held-out judged accounts whose best segment is this one, whatever the tier")
+    share: float | None = Field(None, description="their share of the held-out judged accounts")
+    figures: HoldoutFigures
+    verdicts: list[Verdict] = Field(default_factory=list)
+    passed: bool = True
 
 
 class ValidationReport(BaseModel):
@@ -140,6 +161,9 @@ class ValidationReport(BaseModel):
     verdicts: list[Verdict] = Field(default_factory=list)
     leads: LeadsCheck | None = None
     targets: TargetsCheck | None = None
+    segments: list[SegmentValidation] = Field(
+        default_factory=list, description="per segment, when the rebuild or the spec under test has segments"
+    )
     notes: list[str] = Field(default_factory=list)
     passed: bool = True
 

@@ -32,15 +32,29 @@ def _share_at(scores: np.ndarray) -> np.ndarray:
 
 
 def lead_share_check(
-    scores: np.ndarray, tiers: np.ndarray, spec: ICPSpec, band: tuple[float, float] = LEADS_BAND
+    scores: np.ndarray,
+    tiers: np.ndarray,
+    spec: ICPSpec,
+    band: tuple[float, float] = LEADS_BAND,
+    segments: np.ndarray | None = None,
 ) -> LeadsCheck:
-    """The narrowness verdict from already-scored leads (``scores`` and ``tiers`` arrays)."""
+    """The narrowness verdict from already-scored leads (``scores`` and ``tiers`` arrays).
+
+    With a multi-segment spec, ``segments`` holds each lead's best segment: the leads reaching tiers 1–2 are
+    counted per segment, and the advice moves every segment's tier-2 minimum by the same number of points
+    (computed on each lead's score above its own segment's minimum).
+    """
     n = int(tiers.size)
-    fit = int(np.isin(tiers, ("tier1", "tier2")).sum())
+    routed = np.isin(tiers, ("tier1", "tier2"))
+    fit = int(routed.sum())
     lo_b, hi_b = band
     share = fit / n if n else float("nan")
     lo, hi = wilson(fit, n)
     fig = Figure.of(Estimate(share, float(lo), float(hi)), n, fit, "wilson")
+    if spec.segments is not None and segments is not None:
+        per = {name: int((routed & (segments == name)).sum()) for name, _ in spec.segment_specs()}
+        check = _segmented_check(scores, tiers, spec, band, segments, fig, fit)
+        return check.model_copy(update={"segments": per})
     t2 = spec.tiers.tier2
     eligible = np.where(tiers == "excluded", -1, scores)
     if n == 0:
@@ -83,6 +97,58 @@ def lead_share_check(
     )  # fmt: skip
 
 
+def _segmented_check(
+    scores: np.ndarray,
+    tiers: np.ndarray,
+    spec: ICPSpec,
+    band: tuple[float, float],
+    segments: np.ndarray,
+    fig: Figure,
+    fit: int,
+) -> LeadsCheck:
+    """:func:`lead_share_check` for several segments: thresholds move by the same points in every segment."""
+    n = int(tiers.size)
+    lo_b, hi_b = band
+    if n == 0:
+        return LeadsCheck(leads=0, fit=0, share=fig, band=band, status="healthy", message="no leads to judge")
+    t2 = np.zeros(n, dtype=np.int64)
+    for name, seg in spec.segment_specs():
+        t2[segments == name] = seg.tiers.tier2
+    margin = np.where(tiers == "excluded", -1000, scores - t2)  # points above the best segment's tier-2 minimum
+    shifts = np.arange(-100, 101)
+    share_at = (margin[None, :] >= shifts[:, None]).sum(axis=1) / n  # share routed if every minimum moved by d
+    pct = f"{fig.value:.0%} of {n:,} inbound leads ({fit:,}) reach tier 1–2 of a segment"
+    ok = shifts[(share_at >= lo_b) & (share_at <= hi_b)]
+    if fig.value > hi_b:
+        up = ok[ok > 0]
+        advice = (
+            f"raise every segment's tier-2 minimum by {int(up[0])} points (that routes ≤{hi_b:.0%} of these leads)"
+            if up.size
+            else "no shift of the tier-2 minimums lands in the band: add criteria or exclusions that separate them"
+        )
+        return LeadsCheck(
+            leads=n, fit=fit, share=fig, band=band, status="too_loose",
+            message=f"too loose: {pct}, above the {hi_b:.0%} ceiling; sales would chase accounts that rarely win",
+            suggestion=advice,
+        )  # fmt: skip
+    if fig.value < lo_b:
+        down = ok[ok < 0]
+        advice = (
+            f"lower every segment's tier-2 minimum by {-int(down[-1])} points (that routes ≥{lo_b:.0%} of these leads)"
+            if down.size
+            else "loosen criteria (wider bands or more values): too few leads score at all"
+        )
+        return LeadsCheck(
+            leads=n, fit=fit, share=fig, band=band, status="too_narrow",
+            message=f"too narrow: {pct}, below the {lo_b:.0%} floor; the ICP starves sales of pipeline",
+            suggestion=advice,
+        )  # fmt: skip
+    return LeadsCheck(
+        leads=n, fit=fit, share=fig, band=band, status="healthy",
+        message=f"healthy: {pct}, inside the {lo_b:.0%}–{hi_b:.0%} band",
+    )  # fmt: skip
+
+
 def leads_check(
     spec: ICPSpec, leads: pa.Table, *, as_of: dt.date | None = None, band: tuple[float, float] = LEADS_BAND
 ) -> LeadsCheck:
@@ -90,7 +156,10 @@ def leads_check(
     scored = score_table(spec, leads, as_of=as_of or spec.as_of, explain=False)
     tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
     scores = np.asarray(scored.column("score").to_numpy(zero_copy_only=False), dtype=np.int64)
-    return lead_share_check(scores, tiers, spec, band)
+    segments = None
+    if spec.segments is not None:
+        segments = np.asarray(scored.column("segment").to_numpy(zero_copy_only=False), dtype=object)
+    return lead_share_check(scores, tiers, spec, band, segments)
 
 
 def targets_check(report: SizingReport) -> TargetsCheck:
