@@ -1,13 +1,19 @@
 """The ``icpkit`` command. Commands are thin: parse options, call the Python API, print.
 
 One place (``main``) turns every ``IcpkitError`` into a one-line message and exit code 2; ``--debug`` shows the
-traceback instead. Each command lives in its own module and registers itself on ``app``.
+traceback instead. Ctrl-C (SIGINT) and SIGTERM unwind the command like an exception, so every temporary file is
+removed and no output is half-written, then exit 130 / 143 with one word. Each command lives in its own module and
+registers itself on ``app``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import typer
 from rich.console import Console
@@ -46,13 +52,47 @@ def _register_commands() -> None:
             importlib.import_module(f"{__name__}.{info.name}")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (temporary files removed, DuckDB queries stopped)."""
+
+
+_CAUGHT: list[int] = []  # the signals that stopped the running command (typer reports Ctrl-C only as exit 130)
+
+
+def _unwind(signum: int, frame: object) -> None:
+    _CAUGHT.append(signum)
+    raise _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """While a command runs, SIGINT and SIGTERM unwind it; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _CAUGHT.clear()
+    previous = {sig: signal.signal(sig, _unwind) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupted(signum: int) -> int:
+    """One word instead of a traceback, and the shell's exit code: 130 for Ctrl-C, 143 for SIGTERM."""
+    err_console.print("terminated" if signum == signal.SIGTERM else "interrupted")
+    return 128 + signum
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     _register_commands()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICPKIT_DEBUG") == "1"
     try:
-        rv = app(args=args, standalone_mode=False)
+        with _signals_unwind():
+            rv = app(args=args, standalone_mode=False)
     except IcpkitError as exc:
         if debug:
             raise
@@ -61,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        return 130
+        return _interrupted(_CAUGHT[0] if _CAUGHT else signal.SIGINT)
     except typer.TyperException as exc:  # usage errors: unknown command, bad option value
         show = getattr(exc, "show", None)
         if callable(show):
@@ -70,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
+    if _CAUGHT:
+        return _interrupted(_CAUGHT[0])
     return rv if isinstance(rv, int) else 0
 
 

@@ -33,7 +33,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from icpkit.errors import EngineError, FileNotFoundInputError, IcpkitError, InputError
+from icpkit.csvsafe import output_error
+from icpkit.errors import EngineError, FileNotFoundInputError, IcpkitError, InputError, OutputError
 from icpkit.score.semantics import TIER_NAMES
 from icpkit.score.sql import (
     EXPLAIN_COLUMNS,
@@ -285,11 +286,14 @@ def score_file(
     if masks is None:
         masks = kind == "parquet" and not crm and masks_fit(spec)
     masks = masks and explained and not crm
-    out.parent.mkdir(parents=True, exist_ok=True)
-    spill = tempfile.mkdtemp(prefix=".icpkit-spill-", dir=out.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        spill = tempfile.mkdtemp(prefix=".icpkit-spill-", dir=out.parent)
+    except OSError as exc:
+        raise output_error(exc, out) from None
+    # DuckDB writes into the private spill folder beside the target, then the file is renamed onto it; the folder
+    # (spilled pages and any partial output) goes whatever happens, and a killed run leaves only a dotted folder.
+    tmp = Path(spill) / out.name
     con = connect(memory_limit=memory_limit, threads=threads, temp_directory=spill)
     if not keep_order:
         con.execute("SET preserve_insertion_order = false")
@@ -337,18 +341,22 @@ def score_file(
                 "crm": "FORMAT csv, HEADER true",
             }[kind]
             copy = f"COPY ({sql}) TO {_sql_string(str(tmp))} ({options})"
-            _run_with_progress(
-                con,
-                copy,
-                progress,
-                label=f"scoring {Path(str(source)).name}" if not isinstance(source, pa.Table) else "scoring",
-            )
+            try:
+                _run_with_progress(
+                    con,
+                    copy,
+                    progress,
+                    label=f"scoring {Path(str(source)).name}" if not isinstance(source, pa.Table) else "scoring",
+                )
+            except duckdb.IOException as exc:
+                raise _write_error(exc, spill, out) from exc
             counts = _tier_counts(con, tmp, kind)
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise output_error(exc, out) from None
     finally:
         con.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
         _remove_tree(spill)
     names = [c for c in columns if c not in output_columns(spec, explain=True)]
     return ScoreSummary(
@@ -420,22 +428,58 @@ def _tier_counts(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> dict[
     return {name: got.get(name, 0) for name in TIER_NAMES}
 
 
-def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: bool, *, label: str) -> None:
-    """Run ``sql``; with ``progress``, a rich progress bar fed by DuckDB's own query progress."""
-    if not progress:
-        con.execute(sql)
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+_WRITE_REASONS = ("No space left on device", "File too large", "Disk quota exceeded", "Read-only file system")
 
+
+def _write_error(exc: duckdb.IOException, spill: str, out: Path) -> Exception:
+    """A failed COPY: an error writing the output (full disk, file too large) names the output, not the spill path."""
+    message = str(exc).splitlines()[0]
+    if Path(spill).name not in message:
+        return exc  # reading the source failed: _engine_errors names the source
+    reason = next((r for r in _WRITE_REASONS if r in message), None)
+    if reason is None:
+        reason = message.replace(str(Path(spill) / out.name), str(out)).replace(spill, str(out.parent))
+    return OutputError(f"cannot write ({reason})", path=out)
+
+
+def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: bool, *, label: str) -> None:
+    """Run ``sql`` in a worker thread; with ``progress``, a rich progress bar fed by DuckDB's own query progress.
+
+    The calling thread only waits, so Ctrl-C or SIGTERM reach it at once (DuckDB polls for them only now and then):
+    the query is interrupted and waited for before the exception goes on, so clean-up never races a running write.
+    """
     failure: list[BaseException] = []
+    finished = threading.Event()  # not Thread.join: a join interrupted by Ctrl-C can return early afterwards
 
     def work() -> None:
         try:
             con.execute(sql)
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, daemon=True)
+    threading.Thread(target=work, daemon=True).start()
+    try:
+        if progress:
+            _show_progress(con, finished, label)
+        while not finished.wait(0.2):
+            pass
+    except BaseException:
+        with contextlib.suppress(duckdb.Error, RuntimeError):
+            con.interrupt()
+        while True:  # the connection stays busy until the query has stopped; a second Ctrl-C does not skip this
+            with contextlib.suppress(KeyboardInterrupt):
+                if finished.wait(0.2):
+                    break
+        raise
+    if failure:
+        raise failure[0]
+
+
+def _show_progress(con: duckdb.DuckDBPyConnection, finished: threading.Event, label: str) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -444,16 +488,12 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, progress: bool,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=100)
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
             with contextlib.suppress(duckdb.Error, RuntimeError):
                 done = con.query_progress()
                 if done is not None and done >= 0:
                     bar.update(task, completed=done)
         bar.update(task, completed=100)
-    if failure:
-        raise failure[0]
 
 
 def _remove_tree(path: str) -> None:
