@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import Problem
-from icpkit.ingest.coerce import CoerceSpec, coerce_columns
+from icpkit.ingest.coerce import CoerceSpec, check_flat, coerce_columns
 from icpkit.ingest.infer import infer_kind
 from icpkit.ingest.mapping import REQUIRED, Resolution, canonical_columns, closest_header
 from icpkit.ingest.raw_table import _connect
@@ -102,6 +102,7 @@ def assemble(
     plan: dict[str, CoerceSpec] = {}
     sources: dict[str, tuple[str | None, str]] = {}
     splits: dict[str, str] = {}  # temporary split column -> target
+    shown, first = raw.source or raw.path, raw.first_row
     for pos, col in enumerate(resolution.columns):
         if col.target is None and not col.rule.split:
             continue
@@ -112,6 +113,7 @@ def assemble(
         kind = _kind_for(col.target, resolution.kind, col.rule.kind) if col.target else ColumnKind.TEXT
         if col.rule.separator and kind is None:
             kind = ColumnKind.MULTI
+        check_flat(values, ColumnKind.TEXT if col.rule.split else kind, path=shown, name=col.source, first_row=first)
         if kind is None:
             kind = infer_kind(values, target)
         temp = tuple(f"__split{pos}_{t}" for t in col.rule.split)

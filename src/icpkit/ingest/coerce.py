@@ -58,6 +58,7 @@ __all__ = [
     "TRUE_TOKENS",
     "CoerceResult",
     "CoerceSpec",
+    "check_flat",
     "coerce_columns",
     "raise_for_problems",
 ]
@@ -103,6 +104,46 @@ def raise_for_problems(problems: Iterable[Problem]) -> None:
     )
 
 
+def _is_list(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+
+
+def _is_nested(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_struct(t) or pa.types.is_map(t) or pa.types.is_union(t) or _is_list(t)
+
+
+def check_flat(
+    column: pa.Array | pa.ChunkedArray,
+    kind: ColumnKind | None,
+    *,
+    path: str | None,
+    name: str,
+    first_row: int,
+) -> None:
+    """Refuse a column of JSON objects (or lists, where one value is expected) with the row of the first one.
+
+    JSON and Parquet can nest where a CSV cannot; typing a ``{"a": 1}`` id or employee count as text would score
+    nonsense silently, so the user is told which column to flatten or leave out. A list is fine for a
+    multi-valued column (``kind`` MULTI, or ``None`` for "to be inferred") as long as its items are plain values.
+    """
+    typ = column.type
+    list_ok = kind in (None, ColumnKind.MULTI) and _is_list(typ) and not _is_nested(typ.value_type)
+    if not _is_nested(typ) or list_ok:
+        return
+    shape = "lists" if _is_list(typ) and not _is_nested(typ.value_type) else "JSON objects or nested lists"
+    valid = pc.indices_nonzero(pc.is_valid(column))
+    row = first_row + int(valid[0].as_py()) if len(valid) else None
+    raise BadValueError(
+        f"holds {shape} ({typ}) where one plain value per cell is expected; flatten the export, or leave the "
+        f"column out with a mapping file ('{name}: null')",
+        path=path,
+        row=row,
+        column=name,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------- main
 
 
@@ -137,6 +178,10 @@ def coerce_columns(
     cols: list[_Column] = []
     for i, (name, how) in enumerate(plan.items()):
         spec = how if isinstance(how, CoerceSpec) else CoerceSpec(ColumnKind(how))
+        check_flat(table[name], spec.kind, path=path, name=name, first_row=first_row)
+        if pa.types.is_dictionary(table.schema.field(name).type):  # typed as its values
+            values = pc.cast(table[name], table[name].type.value_type)
+            table = table.set_column(table.column_names.index(name), name, values)
         typ = table.schema.field(name).type
         text = _is_text(typ) or pa.types.is_null(typ)
         cols.append(_Column(name, spec, spec.target or name, text, i, typ, trimmed and text))
@@ -257,7 +302,10 @@ def _run_sql(
                 out[name] = values
         return out
     except duckdb.Error as exc:
-        raise BadValueError(f"could not type the columns: {str(exc).splitlines()[0]}", path=path) from exc
+        kind = c.spec.kind.value
+        raise BadValueError(
+            f"could not read the column as {kind}: {str(exc).splitlines()[0]}", path=path, column=c.source
+        ) from exc
     finally:
         con.close()
 

@@ -322,7 +322,9 @@ def _plan_boolean(q: _Query, c: _Column) -> None:
 
 def _plan_multi(q: _Query, c: _Column) -> None:
     ref = _q(c.source)
-    if not c.text:
+    if not c.text and not (pa.types.is_list(c.typ) or pa.types.is_large_list(c.typ)):
+        items = f"[trim(CAST({ref} AS VARCHAR))]"  # a number or date column read as a one-item list
+    elif not c.text:
         items = f"list_transform({ref}, lambda x: trim(CAST(x AS VARCHAR)))"
     else:
         sep = c.spec.separator or (";" if c.decided.get("semi") else "|" if c.decided.get("pipe") else ",")
