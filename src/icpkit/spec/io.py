@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from icpkit.errors import SpecError
@@ -340,6 +340,8 @@ class _Reader:
         if isinstance(node, float):
             return float(node)
         if isinstance(node, str):
+            if "\x00" in node:  # only a quoted "\0" escape gets here: no CRM value or column name holds one
+                raise self.fail("text holds a NUL character (\\0)", line, upath)
             return str(node)
         return node  # dates and None
 
@@ -442,6 +444,9 @@ class _Reader:
         self.model_level[loc] = where
         self.where[(*loc, "op")] = where
         out: dict[str, Any] = {"op": op, "value": self.plain(node[op], (*loc, "value"), f"{upath}.{op}", ol)}
+        values = out["value"] if isinstance(out["value"], list) else [out["value"]]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise self.fail("numbers must be finite (no .nan or .inf; null is an open end)", ol, f"{upath}.{op}")
         for k in node:
             if k == op:
                 continue
@@ -514,11 +519,24 @@ def _read_text(source: str | Path, path: str | None) -> tuple[str, str | None]:
         raise SpecError(f"cannot read: {exc.strerror or exc}", path=name) from None
 
 
+MAX_DEPTH = 32  # the deepest real spec (segments > layers > criterion > also > list) nests 9 levels
+
+
 def _check_events(y: YAML, text: str, reader: _Reader) -> None:
-    """Safe subset of YAML: one document, no aliases (no alias bombs), no tags (no objects)."""
-    docs = 0
+    """Safe subset of YAML: one document, no aliases (no alias bombs), no tags (no objects), bounded nesting.
+
+    The depth limit keeps a ``[[[[…`` document from exhausting the composer's recursion: events are read by a
+    loop, so the check itself cannot recurse.
+    """
+    docs = depth = 0
     for ev in y.parse(text):
         line = ev.start_mark.line if ev.start_mark else None
+        if isinstance(ev, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise reader.fail(f"nested more than {MAX_DEPTH} levels deep; is this an ICP spec?", line, None)
+        elif isinstance(ev, CollectionEndEvent):
+            depth -= 1
         if isinstance(ev, DocumentStartEvent):
             docs += 1
             if docs > 1:
@@ -577,7 +595,10 @@ def load_spec(source: str | Path, *, path: str | None = None) -> ICPSpec:
             problem = problem.replace("found duplicate key", "duplicate key").split(" with value")[0]
         raise reader.fail(problem, mark.line if mark else None, None) from None
     except YAMLError as exc:
-        raise reader.fail(f"invalid YAML: {exc}", None, None) from None
+        position = getattr(exc, "position", None)  # a ReaderError (control character) has an offset, not a mark
+        line = text.count("\n", 0, position) if isinstance(position, int) else None
+        problem = str(exc).split("\n")[0] if line is not None else f"invalid YAML: {exc}"
+        raise reader.fail(problem, line, None) from None
     except (ValueError, TypeError, OverflowError) as exc:  # a timestamp-shaped scalar that is no date
         raise _bad_scalar(y, text, reader, exc) from None
     if doc is None:
