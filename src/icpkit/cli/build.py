@@ -18,7 +18,7 @@ from rich.table import Table
 from icpkit.cli import app, console
 from icpkit.cli._common import load_exports, parse_date_option
 from icpkit.cli._progress import progress_bar
-from icpkit.csvsafe import write_csv, write_text
+from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError
 from icpkit.score.semantics import criterion_ids, exclusion_ids
@@ -172,6 +172,9 @@ def build(
 ) -> None:
     """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
     when = parse_date_option(as_of, "--as-of")
+    for path in (out, evidence):  # a read-only folder fails now, not after the build and its store write
+        if path is not None:
+            check_writable(path)
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
         loaded = load_exports(

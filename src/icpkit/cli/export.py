@@ -18,7 +18,7 @@ from rich.markup import escape
 from icpkit.cli import app, console
 from icpkit.cli._common import json_stdout
 from icpkit.cli.size import run_size, sam_clauses, write_targets
-from icpkit.csvsafe import write_text
+from icpkit.csvsafe import check_writable, write_text
 from icpkit.errors import InputError, UnreadableFileError
 from icpkit.size.checklist import build_checklist
 from icpkit.size.destinations import destination_notes, render
@@ -76,6 +76,7 @@ def export(
             console.print(f"wrote the checklist to {escape(str(out))}")
         return
     render(pa.table({"name": pa.array([], pa.string())}), key)  # unknown / refused destinations fail before any work
+    check_writable(out or Path(f"{key}-accounts.csv"))
     guard = json_stdout(as_json)
     with guard:
         if targets is not None:

@@ -15,7 +15,7 @@ import typer
 from icpkit.cli import app, console
 from icpkit.cli._progress import progress_bar
 from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
-from icpkit.csvsafe import write_text
+from icpkit.csvsafe import check_writable, write_text
 from icpkit.errors import InputError
 from icpkit.report import render_report
 
@@ -57,6 +57,7 @@ def report(
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    check_writable(out)  # a read-only folder fails now, not after the build and the backtest
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
         inputs = load_inputs(

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from icpkit.cli import app, console, err_console
 from icpkit.cli._common import json_stdout, parse_date_option
-from icpkit.csvsafe import write_csv, write_parquet
+from icpkit.csvsafe import check_writable, write_csv, write_parquet
 from icpkit.errors import InputError
 from icpkit.ingest import TableKind, load_dataset, load_table
 from icpkit.size.funnel import Sizing, SizingReport, size_universe
@@ -60,6 +60,19 @@ def _pct(x: float | None) -> str:
     return "" if x is None else f"{x:.1%}"
 
 
+def _segments_table(report: SizingReport) -> Table:
+    """The segments side by side: each SAM company counted in its best segment."""
+    table = Table(title="Per segment (each company in its best segment)", title_justify="left")
+    for col in ("segment", "companies", "ICP fit", "tier 1", "tier 2", "tier 3", "customers", "pipeline", "new",
+                "share of new"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "segment" else "right")
+    for seg in report.segments:
+        counts = [f"{seg.step(k).count:,}" for k in ("fit", "tier1", "tier2", "tier3", "customer", "open_pipeline")]
+        table.add_row(escape(seg.segment), f"{seg.companies:,}", *counts, f"{seg.step('new').count:,}",
+                      _pct(seg.share_of_targets))  # fmt: skip
+    return table
+
+
 def print_funnel(report: SizingReport) -> None:
     """The funnel as a Rich table with a bar per step, then the SAM, CRM and health notes."""
     tam = max(report.step("tam").count, 1)
@@ -90,6 +103,8 @@ def print_funnel(report: SizingReport) -> None:
         if crm.tiers_of_customers:
             shown = ", ".join(f"{k} {v:,}" for k, v in sorted(crm.tiers_of_customers.items()))
             console.print(f"  your customers in the SAM score as: {shown}")
+    if report.segments:
+        console.print(_segments_table(report))
     h = report.health
     colour = "green" if h.status == "healthy" else "yellow"
     console.print(f"[bold {colour}]{escape(h.message)}[/]", soft_wrap=True)
@@ -119,6 +134,8 @@ def size(
     as_json: bool = typer.Option(False, "--json", help="Print the funnel as JSON."),
 ) -> None:
     """Size the market: TAM -> SAM -> ICP tiers -> new target accounts, and write the target list."""
+    if out is not None:
+        check_writable(out)  # a read-only folder fails now, not after sizing the universe
     guard = json_stdout(as_json)
     with guard:
         result = run_size(spec, universe, preset, mapping, accounts, deals, crm_mapping, sam, sam_file, as_of,
