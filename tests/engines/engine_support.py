@@ -22,7 +22,7 @@ from icpkit.score.sql import compile_sql
 from icpkit.spec import ICPSpec
 
 REPO = Path(__file__).resolve().parents[2]
-OUTPUTS = ("score", "tier", "route", "matched", "unknown", "exclusions_hit")
+OUTPUTS = ("score", "tier", "route", "matched", "unknown", "exclusions_hit", "persona", "persona_match")
 
 
 def load_strategies() -> Any:

@@ -86,7 +86,7 @@ def _words(table: pa.Table, name: str) -> tuple[pa.Array | None, np.ndarray]:
         return None, np.zeros(n, dtype=bool)
     words = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(arr.cast(pa.string()), WORD_SEPARATORS, " "), " "))
     present = np.asarray(pc.greater(pc.utf8_length(words), 0).fill_null(False).to_numpy(zero_copy_only=False), bool)
-    return pc.binary_join_element_wise(" ", words, " ", null_handling="emit_null"), present
+    return pc.binary_join_element_wise(" ", words, " ", "", null_handling="emit_null"), present
 
 
 def _any_match(words: pa.Array | None, needles: Sequence[str], n: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from icpkit.errors import SpecError, UnsupportedOperatorError
 from icpkit.score.dialects import DialectRules, rules_for
+from icpkit.score.persona_sql import attach_personas, persona_output_columns
 from icpkit.score.semantics import (
     FALSE_WORDS,
     TIER_NAMES,
@@ -163,9 +164,9 @@ def decode_masks_sql(spec: ICPSpec | Mapping[str, Sequence[str]], *, dialect: st
 
 
 def output_columns(spec: ICPSpec, *, explain: bool = True) -> list[str]:
-    """The columns scoring adds, in order: score, tier, route, layer_<name>…, then the explanation."""
+    """The columns scoring adds, in order: score, tier, route, layer_<name>…, the explanation, then personas."""
     cols = ["score", "tier", "route", *(f"layer_{layer}" for layer in layer_totals(spec))]
-    return cols + list(EXPLAIN_COLUMNS) if explain else cols
+    return [*cols, *(EXPLAIN_COLUMNS if explain else ()), *persona_output_columns(spec)]
 
 
 # ---------------------------------------------------------------------------------------------- small builders
@@ -903,11 +904,12 @@ def compile_expression(
             raise SpecError("a multi-segment spec is scored with every input column and lists of ids (no masks)")
         from icpkit.score.segments import compile_segments_expression
 
-        return compile_segments_expression(
+        query = compile_segments_expression(
             spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns
         )
-    rules = rules_for(dialect)
-    return _Compiler(spec, rules, as_of, columns).build(table, explain, select, masks)
+    else:
+        query = _Compiler(spec, rules_for(dialect), as_of, columns).build(table, explain, select, masks)
+    return attach_personas(query, spec, dialect=dialect, columns=columns, reserved=_RESERVED)
 
 
 def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import SpecError
+from icpkit.score.persona import apply_personas_table
 from icpkit.score.semantics import (
     FALSE_WORDS,
     NUMBER_PATTERN,
@@ -235,7 +236,8 @@ def _list_column(mask: np.ndarray, ids: Sequence[str]) -> pa.Array:
 
 
 def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True) -> pa.Table:
-    """Every input column plus ``score``, ``tier``, ``route``, ``layer_<name>`` and the explanation lists.
+    """Every input column plus ``score``, ``tier``, ``route``, ``layer_<name>``, the explanation lists and, when the
+    spec defines personas, ``persona`` and ``persona_match`` (routing rules may set ``route``).
 
     A spec field absent from the table reads as missing in every row (unknown). Output columns already present
     in the input (a file scored before) are replaced. A multi-segment spec is scored against every segment and the
@@ -244,7 +246,7 @@ def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
     if spec.segments is not None:
         from icpkit.score.segments import score_segments_table
 
-        return score_segments_table(spec, table, as_of=as_of, explain=explain)
+        return apply_personas_table(spec, score_segments_table(spec, table, as_of=as_of, explain=explain))
     as_of = as_of or spec.as_of
     as_of_day = None if as_of is None else (as_of - _EPOCH).days
     n = table.num_rows
@@ -306,4 +308,4 @@ def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
         ids = [cid for cid, _, _ in crit] + [eid for eid, _ in excl]
         out = out.append_column("unknown", _list_column(np.hstack([c_unk, e_unk]), ids))
         out = out.append_column("exclusions_hit", _list_column(e_yes, [eid for eid, _ in excl]))
-    return out
+    return apply_personas_table(spec, out)

@@ -402,12 +402,14 @@ class ICPSpec(_Frozen):
         A spec with ``segments`` scores against every segment (see :mod:`icpkit.score.segments`).
         """
         if self.segments is not None:
-            from icpkit.score.segments import compile_segment_scorer, score_segments_table
+            from icpkit.score.segments import compile_segment_scorer
 
             if isinstance(records, Mapping):
                 return compile_segment_scorer(self, as_of=as_of)(records)
             if type(records).__name__ == "Table":
-                return score_segments_table(self, records, as_of=as_of)
+                from icpkit.score.vector import score_table
+
+                return score_table(self, records, as_of=as_of)
             return compile_segment_scorer(self, as_of=as_of).many(records)
         from icpkit.score.python import compile_scorer
 
