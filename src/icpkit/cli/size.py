@@ -61,15 +61,18 @@ def _pct(x: float | None) -> str:
 
 
 def _segments_table(report: SizingReport) -> Table:
-    """The segments side by side: each SAM company counted in its best segment."""
+    """The segments side by side, one column each: every SAM company counted in its best segment."""
     table = Table(title="Per segment (each company in its best segment)", title_justify="left")
-    for col in ("segment", "companies", "ICP fit", "tier 1", "tier 2", "tier 3", "customers", "pipeline", "new",
-                "share of new"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "segment" else "right")
+    table.add_column("step")
     for seg in report.segments:
-        counts = [f"{seg.step(k).count:,}" for k in ("fit", "tier1", "tier2", "tier3", "customer", "open_pipeline")]
-        table.add_row(escape(seg.segment), f"{seg.companies:,}", *counts, f"{seg.step('new').count:,}",
-                      _pct(seg.share_of_targets))  # fmt: skip
+        table.add_column(escape(seg.segment), justify="right")
+    rows = [("companies", [f"{seg.companies:,}" for seg in report.segments])]
+    for key, label in (("fit", "ICP fit"), ("tier1", "tier 1"), ("tier2", "tier 2"), ("tier3", "tier 3"),
+                       ("customer", "customers"), ("open_pipeline", "pipeline"), ("new", "new targets")):  # fmt: skip
+        rows.append((label, [f"{seg.step(key).count:,}" for seg in report.segments]))
+    rows.append(("share of new", [_pct(seg.share_of_targets) for seg in report.segments]))
+    for label, cells in rows:
+        table.add_row(label, *cells, style="bold" if label in ("ICP fit", "new targets") else None)
     return table
 
 

@@ -3,7 +3,8 @@
 * ``linkedin`` — LinkedIn Matched Audiences company list (Campaign Manager's CSV template). LinkedIn matches on
   company name, website/email domain and company page URL; a list needs at least 300 companies to be used and may
   hold up to 300,000. Download the template in Campaign Manager when in doubt: LinkedIn refuses changed headers.
-* ``abm`` — a generic account-list upload (6sense / Demandbase style): domain, name, country, tier, score.
+* ``abm`` — a generic account-list upload (6sense / Demandbase style): domain, name, country, tier, score (and
+  segment, from a multi-segment spec).
 * ``csv`` — the full target list as ``icpkit size --out`` writes it.
 * ``google-ads`` is refused on purpose: Customer Match uploads *people* (emails, phones, addresses), not companies.
 """
@@ -81,15 +82,16 @@ def _abm(t: pa.Table) -> pa.Table:
         pc.index_in(tiers, value_set=pa.array(list(_TIER_LABELS), pa.string()))
     )
     score = t.column("score") if "score" in t.column_names else pa.nulls(t.num_rows, pa.int64())
-    return pa.table(
-        {
-            "Domain": _text(t, "domain"),
-            "Account Name": _text(t, "name"),
-            "Country": _text(t, "country"),
-            "ICP Tier": pc.coalesce(labels, tiers),
-            "ICP Score": pc.cast(score, pa.int64()),
-        }
-    )
+    columns = {
+        "Domain": _text(t, "domain"),
+        "Account Name": _text(t, "name"),
+        "Country": _text(t, "country"),
+        "ICP Tier": pc.coalesce(labels, tiers),
+        "ICP Score": pc.cast(score, pa.int64()),
+    }
+    if "segment" in t.column_names:  # a multi-segment spec: the account's best segment, to build one list each
+        columns["ICP Segment"] = _text(t, "segment")
+    return pa.table(columns)
 
 
 DESTINATIONS: dict[str, Callable[[pa.Table], pa.Table]] = {

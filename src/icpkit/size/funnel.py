@@ -43,6 +43,7 @@ __all__ = [
     "FunnelStep",
     "Health",
     "SamClauseReport",
+    "SegmentFunnel",
     "Sizing",
     "SizingReport",
     "size_universe",
@@ -83,6 +84,21 @@ class Health(BaseModel):
     suggestions: list[str]
 
 
+class SegmentFunnel(BaseModel):
+    """One segment of a multi-segment spec: the SAM companies whose best segment it is, down to new targets.
+
+    Every company counts in exactly one segment (its best), so the segments' counts add up to the overall funnel.
+    """
+
+    segment: str
+    companies: int  # SAM companies whose best segment is this one, whatever their tier
+    steps: list[FunnelStep]
+    share_of_targets: float | None = None  # of all new target accounts
+
+    def step(self, key: str) -> FunnelStep:
+        return next(s for s in self.steps if s.key == key)
+
+
 class SizingReport(BaseModel):
     """The sizing funnel as the CLI prints it and ``--json`` emits it."""
 
@@ -98,6 +114,7 @@ class SizingReport(BaseModel):
     health: Health
     warnings: list[str]
     seconds: float
+    segments: list[SegmentFunnel] = []  # multi-segment spec: the funnel per best segment
 
     def step(self, key: str) -> FunnelStep:
         return next(s for s in self.steps if s.key == key)
@@ -171,6 +188,7 @@ def _share(count: int, parent: int) -> float | None:
 
 def _health(
     spec: ICPSpec,
+    t3_rows: np.ndarray | None,
     scores: np.ndarray,
     excluded: np.ndarray,
     new: np.ndarray,
@@ -186,6 +204,8 @@ def _health(
     t3 = spec.tiers.tier3
     s = scores[eligible]
     suggestions: list[str] = []
+    if t3_rows is not None:  # several segments: move every segment's tier-3 minimum by the same points
+        return _segmented_health(spec, s - t3_rows[eligible], n, band, eligible, tiers, sam_table, sam_reports, tam)
     if lo <= n <= hi:
         return Health(
             status="healthy",
@@ -249,6 +269,82 @@ def _health(
         "tier-3 threshold, loosen the SAM, or use a larger universe.",
         suggestions=suggestions,
     )
+
+
+def _segmented_health(
+    spec: ICPSpec,
+    margin: np.ndarray,
+    n: int,
+    band: tuple[int, int],
+    eligible: np.ndarray,
+    tiers: np.ndarray,
+    sam_table: pa.Table,
+    sam_reports: list[SamClauseReport],
+    tam: int,
+) -> Health:
+    """The health check of a multi-segment spec: ``margin`` is each eligible company's score above its best
+    segment's tier-3 minimum, so a threshold advice applies to every segment at once."""
+    lo, hi = band
+    if lo <= n <= hi:
+        return Health(status="healthy", targets=n, band=band, suggestions=[],
+                      message=f"{n:,} new target accounts: inside the healthy band of {lo:,}–{hi:,}.")  # fmt: skip
+    shifts = np.arange(-100, 101)
+    kept = (margin[None, :] >= shifts[:, None]).sum(axis=1)
+    suggestions: list[str] = []
+    if n > hi:
+        up = shifts[(shifts > 0) & (kept <= hi)]
+        if up.size:
+            d = int(up[0])
+            suggestions.append(f"raise every segment's tiers.tier3 by {d} points to keep {int(kept[d + 100]):,}")
+        top = int(np.sum(eligible & np.isin(tiers, ("tier1", "tier2"))))
+        if top and top <= hi:
+            suggestions.append(f"or work tiers 1–2 only: {top:,} accounts")
+        return Health(
+            status="too_many", targets=n, band=band, suggestions=suggestions,
+            message=f"{n:,} new target accounts: more than {hi:,}, too many to work account by account. "
+            "Narrow it: fewer tier-3 accounts (raise the thresholds) or a tighter SAM.",
+        )  # fmt: skip
+    down = shifts[(shifts < 0) & (kept >= lo)]
+    if down.size:
+        d = int(down[-1])
+        suggestions.append(f"lower every segment's tiers.tier3 by {-d} points to reach {int(kept[d + 100]):,}")
+    else:
+        suggestions.append("even the lowest thresholds cannot reach the band: widen the SAM or the universe")
+    sam_count = int(eligible.size)
+    if tam and sam_count < tam:
+        suggestions.append(f"widen the SAM (it keeps {sam_count / tam:.0%} of the TAM)")
+    suggestions.append("or size against a larger company universe")
+    return Health(
+        status="too_few", targets=n, band=band, suggestions=suggestions,
+        message=f"{n:,} new target accounts: fewer than {lo:,}, too few to fill a pipeline. Widen it: lower the "
+        "tier-3 thresholds, loosen the SAM, or use a larger universe.",
+    )  # fmt: skip
+
+
+def _segment_funnels(
+    spec: ICPSpec, best: np.ndarray, tiers: np.ndarray, status: np.ndarray, new: np.ndarray
+) -> list[SegmentFunnel]:
+    """The funnel of each segment, each SAM company counted in its best segment."""
+    fit = np.isin(tiers, TIERS)
+    sam_n = len(tiers)
+    all_new = int(np.sum(fit & new))
+    out = []
+    for name, _ in spec.segment_specs():
+        mine = best == name
+        f = int(np.sum(fit & mine))
+        steps = [FunnelStep(key="fit", label="ICP fit: tiers 1–3", count=f, parent="sam", share=_share(f, sam_n))]
+        for t, label in zip(TIERS, ("Tier 1", "Tier 2", "Tier 3"), strict=True):
+            k = int(np.sum(mine & (tiers == t)))
+            steps.append(FunnelStep(key=t, label=label, count=k, parent="fit", share=_share(k, f)))
+        for key, label in (("customer", "Already customers"), ("open_pipeline", "Open pipeline")):
+            k = int(np.sum(fit & mine & (status == key)))
+            steps.append(FunnelStep(key=key, label=label, count=k, parent="fit", share=_share(k, f)))
+        k = int(np.sum(fit & mine & new))
+        steps.append(FunnelStep(key="new", label="New target accounts", count=k, parent="fit", share=_share(k, f)))
+        out.append(
+            SegmentFunnel(segment=name, companies=int(mine.sum()), steps=steps, share_of_targets=_share(k, all_new))
+        )
+    return out
 
 
 def size_universe(
@@ -344,7 +440,13 @@ def size_universe(
             tiers_of_customers=_counts(tiers[cust]),
         )
     warnings = _warnings(spec, clauses, uni)
-    health = _health(spec, scores, excluded, new, tiers, sam_table, band, sam_reports, tam_n)
+    best = t3_rows = None
+    if spec.segments is not None:
+        best = np.asarray(scored.column("segment").to_numpy(zero_copy_only=False), dtype=object)
+        t3_rows = np.zeros(len(best), dtype=np.int64)
+        for name, seg in spec.segment_specs():
+            t3_rows[best == name] = seg.tiers.tier3
+    health = _health(spec, t3_rows, scores, excluded, new, tiers, sam_table, band, sam_reports, tam_n)
     keep_rows = fit if include_existing else fit & new
     targets = target_table(spec, scored, status, keep_rows)
     report = SizingReport(
@@ -360,6 +462,7 @@ def size_universe(
         health=health,
         warnings=warnings,
         seconds=round(time.perf_counter() - started, 3),
+        segments=_segment_funnels(spec, best, tiers, status, new) if best is not None else [],
     )
     return Sizing(report=report, targets=targets)
 
@@ -367,15 +470,21 @@ def size_universe(
 def _warnings(spec: ICPSpec, clauses: Sequence[Clause], uni: pa.Table) -> list[str]:
     out = []
     cols = set(uni.column_names)
-    lacking = [f for f in spec.fields() if f not in cols]
-    if lacking:
-        reachable = sum(c.points for _, c in spec.criteria() if all(cl.field in cols for cl in c.clauses()))
-        text = f"the universe has no {', '.join(lacking)}: criteria on them are unknown for every company"
+    parts = spec.segment_specs() or [("", spec)]
+    for name, part in parts:
+        missing = [f for f in part.fields() if f not in cols]
+        if not missing:
+            continue
+        whose = f"segment {name}: " if name else ""
+        reachable = sum(c.points for _, c in part.criteria() if all(cl.field in cols for cl in c.clauses()))
+        text = f"{whose}the universe has no {', '.join(missing)}: criteria on them are unknown for every company"
         text += f"; the highest reachable score is {min(reachable, 100)}"
-        if reachable < spec.tiers.tier1:
-            text += f", below tier 1 ({spec.tiers.tier1})"
+        if reachable < part.tiers.tier1:
+            text += f", below tier 1 ({part.tiers.tier1})"
         out.append(text)
-    criteria = [cl for _, c in spec.criteria() for cl in c.clauses()] + list(spec.exclusions)
+    criteria = [cl for _, part in parts for _, c in part.criteria() for cl in c.clauses()]
+    criteria += [e for _, part in parts for e in part.exclusions]
+    criteria = list({cl.model_dump_json(): cl for cl in criteria}.values())  # once, however many segments
     out += _unknown_values(clauses, uni, "SAM filter on")
     out += _unknown_values(criteria, uni, "criterion on")
     return out

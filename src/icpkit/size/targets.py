@@ -21,8 +21,8 @@ __all__ = ["LEAD_COLUMNS", "TARGET_COLUMNS", "target_table"]
 
 # First columns of the list, in this order where present; every other universe column follows.
 LEAD_COLUMNS = (
-    "rank", "tier", "score", "crm_status", "name", "domain", "country", "region", "city", "industry", "employees",
-    "annual_revenue", "account_id", "linkedin_url",
+    "rank", "tier", "score", "segment", "crm_status", "name", "domain", "country", "region", "city", "industry",
+    "employees", "annual_revenue", "account_id", "linkedin_url",
 )  # fmt: skip
 TARGET_COLUMNS = ("reasons", "not_known", "route")
 _DROP = ("matched", "unknown", "exclusions_hit", "__row")
@@ -44,17 +44,38 @@ def _words(lists: pa.ChunkedArray | pa.Array, ids: Sequence[str], texts: Sequenc
     return pc.fill_null(pc.binary_join(rebuilt, "; "), "")
 
 
-def target_table(spec: ICPSpec, scored: pa.Table, status: np.ndarray, keep: np.ndarray) -> pa.Table:
-    """Rows of ``scored`` where ``keep``, sorted tier 1 first then by score (then name), with plain-words reasons."""
+def _reasons(spec: ICPSpec, t: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """(reasons, not known) in plain words from the explanation lists, whose ids are local to the row's segment."""
     crit = criterion_ids(spec)
     excl = exclusion_ids(spec)
     reason_texts = [f"{criterion_text(c)} (+{c.points})" for _, _, c in crit]
     unknown_ids = [cid for cid, _, _ in crit] + [eid for eid, _ in excl]
     unknown_texts = [criterion_text(c) for _, _, c in crit] + [f"exclusion: {clause_text(e)}" for _, e in excl]
+    return (
+        _words(t.column("matched"), [c for c, _, _ in crit], reason_texts),
+        _words(t.column("unknown"), unknown_ids, unknown_texts),
+    )
 
+
+def target_table(spec: ICPSpec, scored: pa.Table, status: np.ndarray, keep: np.ndarray) -> pa.Table:
+    """Rows of ``scored`` where ``keep``, sorted tier 1 first then by score (then name), with plain-words reasons.
+
+    With a multi-segment spec each row's reasons come from its best segment (the ``segment`` column).
+    """
     t = scored.filter(pa.array(keep)).append_column("crm_status", pa.array(status[keep].astype(str), pa.string()))
-    t = t.append_column("reasons", _words(t.column("matched"), [c for c, _, _ in crit], reason_texts))
-    t = t.append_column("not_known", _words(t.column("unknown"), unknown_ids, unknown_texts))
+    if spec.segments is None:
+        reasons, not_known = _reasons(spec, t)
+    else:  # one pass per segment over its own rows, then every row put back in place
+        best = np.asarray(t.column("segment").to_numpy(zero_copy_only=False), dtype=object)
+        parts, rows = [], []
+        for name, seg in spec.segment_specs():
+            idx = np.flatnonzero(best == name)
+            parts.append(_reasons(seg, t.take(pa.array(idx, pa.int64()))))
+            rows.append(idx)
+        back = pa.array(np.argsort(np.concatenate(rows)) if rows else [], pa.int64())
+        reasons = pa.concat_arrays([r for r, _ in parts]).take(back)
+        not_known = pa.concat_arrays([u for _, u in parts]).take(back)
+    t = t.append_column("reasons", reasons).append_column("not_known", not_known)
     tier_names = pa.array(list(_TIER_ORDER), pa.string())
     order_tier = pc.index_in(t.column("tier"), value_set=tier_names).to_numpy(zero_copy_only=False)
     score = np.asarray(t.column("score").to_numpy(zero_copy_only=False))
