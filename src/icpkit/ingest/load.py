@@ -232,6 +232,15 @@ def _deals(
         asm.kinds["deal_id"] = ColumnKind.ID
         asm.sources["deal_id"] = (None, "derived")
         issues.warn("no deal id column: each deal is identified by its row number", path=path, column="deal_id")
+    else:  # a repeated deal would count its amount twice in every cohort and win rate
+        header = asm.sources["deal_id"][0] or "deal_id"
+        issues.add(
+            [
+                Problem(p.message.replace("deal_id values", f"deal ids ('{header}')"), p.path, p.row, header)
+                for p in duplicate_ids(table, "deal_id", rows, path)
+            ],
+            DuplicateIdError,
+        )
 
     if accounts is not None:
         table, rows, stats = link_deals(table, accounts, rows)
