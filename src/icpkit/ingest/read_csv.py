@@ -29,6 +29,7 @@ from icpkit.ingest.raw_table import RawTable, _check_header, _cleaned, _connect,
 __all__ = ["read_csv_file"]
 
 _DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 16_384  # Excel's own limit: a wider "export" is a mistake or an attack, and DuckDB would crawl
 _MAX_REPORTED = 20
 _UTF8 = ("utf-8", "utf-8-sig")
 
@@ -42,7 +43,10 @@ def _sniff_delimiter(text: str, hint: str | None) -> str:
     best, best_score = hint or ",", (-1.0, 0)
     for cand in ([hint] if hint else []) + [d for d in _DELIMITERS if d != hint]:
         reader = csv.reader(io.StringIO(lines, newline=""), delimiter=cand)
-        rows = [r for r in itertools.islice(reader, 200) if r]
+        try:
+            rows = [r for r in itertools.islice(reader, 200) if r]
+        except csv.Error:  # e.g. one field past the csv module's size limit: not this delimiter
+            continue
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -52,11 +56,20 @@ def _sniff_delimiter(text: str, hint: str | None) -> str:
     return best
 
 
-def _header(text: str, delimiter: str) -> list[str]:
+def _header(text: str, delimiter: str, file: Path) -> list[str]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            return [cell.replace("\ufeff", "").strip() for cell in row]
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(row) > MAX_COLUMNS:
+                    raise UnreadableFileError(
+                        f"has {len(row):,} columns in its header; icpkit reads at most {MAX_COLUMNS:,}",
+                        path=file,
+                        row=1,
+                    )
+                return [cell.replace("\ufeff", "").strip() for cell in row]
+    except csv.Error as exc:
+        raise UnreadableFileError(f"the header cannot be read: {exc}", path=file, row=1) from None
     return []
 
 
@@ -69,9 +82,16 @@ def read_csv_file(file: Path, *, compressed: bool, encoding: str | None, delimit
     if not text.strip(" \t\r\n\ufeff"):
         raise UnreadableFileError("is empty (no header, no rows)", path=file)
     _check_text(text, file)
+    if not sample.complete and not re.search(r"[\r\n]", text):
+        raise UnreadableFileError(
+            f"its header row is longer than {len(sample.data) // 1024} KiB; icpkit reads at most {MAX_COLUMNS:,} "
+            "columns of sensible names",
+            path=file,
+            row=1,
+        )
     ext = file.suffixes[-2 if compressed and len(file.suffixes) > 1 else -1].lower() if file.suffixes else ""
     delim = delimiter or _sniff_delimiter(text, "\t" if ext in (".tsv", ".tab") else None)
-    columns, warnings = _check_header(_header(text, delim), str(file))
+    columns, warnings = _check_header(_header(text, delim, file), str(file))
     if codec in _UTF8 and not sample.complete:
         nul = scan_for_nul(file, compressed=compressed)
         if nul is not None:

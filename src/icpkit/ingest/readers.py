@@ -12,6 +12,7 @@ All upstream exceptions (duckdb, pyarrow, openpyxl, gzip, OS) are translated her
 from __future__ import annotations
 
 import contextlib
+import csv
 import re
 import zipfile
 from collections.abc import Iterator
@@ -180,7 +181,7 @@ def _error_boundary(source: str) -> Iterator[None]:
         elif "gzip" in text.lower():
             message = f"the gzip stream is truncated or corrupt ({message})"
         raise UnreadableFileError(message, path=source, row=int(match.group(1)) if match else None) from exc
-    except (pa.ArrowException, zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError) as exc:
+    except (pa.ArrowException, zipfile.BadZipFile, csv.Error, KeyError, EOFError, OSError, ValueError) as exc:
         raise UnreadableFileError(f"cannot be read: {_clean_message(exc)}", path=source) from exc
 
 
