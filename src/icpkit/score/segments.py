@@ -34,7 +34,7 @@ from sqlglot import exp
 
 from icpkit.errors import SpecError
 from icpkit.score.python import Scorer, compile_scorer
-from icpkit.score.semantics import TIER_NAMES, ScoreResult, layer_totals
+from icpkit.score.semantics import TIER_NAMES, ScoreResult, layer_totals, with_persona
 from icpkit.score.sql import EXPLAIN_COLUMNS, compile_expression, render
 from icpkit.score.vector import score_table
 from icpkit.spec.model import LAYERS, ICPSpec
@@ -105,7 +105,7 @@ class SegmentScorer:
         results = [score(record) for score in self.scorers]
         k = best_segment(results)
         r = results[k]
-        return SegmentScoreResult(
+        best = SegmentScoreResult(
             score=r.score,
             tier=r.tier,
             route=r.route,
@@ -116,6 +116,7 @@ class SegmentScorer:
             segment=self.names[k],
             segment_scores={name: res.score for name, res in zip(self.names, results, strict=True)},
         )
+        return with_persona(self.spec, best, record)  # personas are shared by every segment (top level)
 
     def many(self, records: Iterable[Mapping[str, Any]]) -> list[SegmentScoreResult]:
         return [self(r) for r in records]
