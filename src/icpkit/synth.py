@@ -33,7 +33,7 @@ import pyarrow.csv as pacsv
 from icpkit.ingest.schema import ColumnKind, Dataset
 from icpkit.spec.model import Criterion, Exclusion, ICPSpec, Op
 
-__all__ = ["INDUSTRIES", "TECHNOLOGIES", "SynthHistory", "generate", "write_csv"]
+__all__ = ["INDUSTRIES", "TECHNOLOGIES", "SynthHistory", "generate", "generate_contacts", "write_csv"]
 
 INDUSTRIES: dict[str, float] = {
     "Software": 0.18,
@@ -495,6 +495,61 @@ _HUBSPOT_DEAL_HEADERS = {
     "sales_motion": "Sales Motion",
     "source": "Original Source Type",
 }
+
+
+# Contact titles: (title, seniority, department, weight on won deals, weight on lost deals). Decision makers are
+# planted on won deals, assistants on lost ones; every other title is equally likely on both (noise).
+CONTACT_TITLES: tuple[tuple[str, str, str, float, float], ...] = (
+    ("VP of Sales", "VP", "Sales", 0.12, 0.03),
+    ("Vice President, Revenue", "VP", "Sales", 0.08, 0.02),
+    ("Head of Growth", "Director", "Marketing", 0.10, 0.03),
+    ("head-of-revops", "Director", "Operations", 0.06, 0.02),
+    ("Executive Assistant", "Entry", "Administration", 0.02, 0.10),
+    ("Office assistant", "Entry", "Administration", 0.02, 0.08),
+    ("Software Engineer", "Individual Contributor", "Engineering", 0.12, 0.12),
+    ("Marketing Manager", "Manager", "Marketing", 0.12, 0.12),
+    ("Sales Representative", "Individual Contributor", "Sales", 0.12, 0.12),
+    ("Data Analyst", "Individual Contributor", "Finance", 0.12, 0.12),
+    ("Operations Coordinator", "Individual Contributor", "Operations", 0.12, 0.12),
+)
+
+
+def generate_contacts(deals: pa.Table, *, seed: int = 0, effect: float = 1.0) -> pa.Table:
+    """One to three contacts per closed deal (deal_id, account_id, title, seniority, department) with planted titles.
+
+    Titles follow :data:`CONTACT_TITLES`: VP and head-of titles are about four times likelier on won deals,
+    assistants about four times likelier on lost ones, the rest equally likely. ``effect`` = 0 makes every title
+    equally likely on won and lost deals (no persona to find). Case and punctuation vary like a real export.
+    """
+    rng = np.random.default_rng(seed)
+    closed = deals.filter(pc.is_in(deals.column("outcome"), value_set=pa.array(["won", "lost"])))
+    won = np.asarray(pc.equal(closed.column("outcome"), "won").to_numpy(zero_copy_only=False), bool)
+    per = rng.integers(1, 4, size=closed.num_rows)
+    deal_idx = np.repeat(np.arange(closed.num_rows), per)
+    w_won = np.array([t[3] for t in CONTACT_TITLES])
+    w_lost = np.array([t[4] for t in CONTACT_TITLES])
+    mix = w_lost + effect * (w_won - w_lost)
+    p_won, p_lost = mix / mix.sum(), w_lost / w_lost.sum()
+    u = rng.random(deal_idx.size)
+    pick = np.where(
+        won[deal_idx],
+        np.searchsorted(np.cumsum(p_won), u, side="right"),
+        np.searchsorted(np.cumsum(p_lost), u, side="right"),
+    ).clip(0, len(CONTACT_TITLES) - 1)
+    titles = pa.array([t[0] for t in CONTACT_TITLES]).take(pa.array(pick))
+    variant = rng.integers(0, 3, size=deal_idx.size)
+    titles = pc.if_else(pa.array(variant == 1), pc.utf8_upper(titles), titles)
+    titles = pc.if_else(pa.array(variant == 2), pc.binary_join_element_wise("  ", titles, " ", ""), titles)
+    take = pa.array(deal_idx)
+    return pa.table(
+        {
+            "deal_id": closed.column("deal_id").take(take),
+            "account_id": closed.column("account_id").take(take),
+            "title": titles,
+            "seniority": pa.array([t[1] for t in CONTACT_TITLES]).take(pa.array(pick)),
+            "department": pa.array([t[2] for t in CONTACT_TITLES]).take(pa.array(pick)),
+        }
+    )
 
 
 def _flatten_lists(table: pa.Table) -> pa.Table:
