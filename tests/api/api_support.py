@@ -63,3 +63,48 @@ def running(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# two ICPs in one spec: mid-market software and enterprise manufacturing, each with its own routing
+SEGMENTED_YAML = """\
+name: acme-segments
+version: 2
+as_of: 2026-09-30
+segments:
+  - name: midmarket
+    description: Software on HubSpot
+    layers:
+      firmographic:
+        - {field: industry, in: [Software], points: 40}
+        - {field: employees, between: [50, 500], points: 30}
+      technographic:
+        - {field: tech_stack, contains_any: [HubSpot], points: 30}
+    exclusions:
+      - {field: business_model, in: [B2C], reason: churns}
+    tiers: {tier1: 70, tier2: 50, tier3: 30}
+    routing: {tier1: sales, tier2: sales, tier3: nurture, none: disqualify, excluded: disqualify}
+  - name: enterprise
+    layers:
+      firmographic:
+        - {field: industry, in: [Manufacturing], points: 50}
+        - {field: employees, gte: 1000, points: 50}
+    tiers: {tier1: 80, tier2: 50, tier3: 30}
+    routing: {tier1: enterprise_ae, tier2: sales, tier3: nurture, none: disqualify, excluded: disqualify}
+"""
+
+# the single ICP with buyer personas and a rule that sends tier1 economic buyers to an account executive
+PERSONA_YAML = (
+    SPEC_YAML
+    + """\
+personas:
+  - name: economic_buyer
+    description: signs the contract
+    titles: [vp, chief*, head of]
+    exclude_titles: [assistant]
+  - name: champion
+    titles: [manager]
+    department: [sales, marketing]
+routing_rules:
+  - {tier: [tier1], persona: [economic_buyer], route: account_executive}
+"""
+)

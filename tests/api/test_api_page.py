@@ -14,12 +14,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from api_chromium import Chromium, find_chromium
-from api_support import SPEC_YAML, TOKEN, running
+from api_support import PERSONA_YAML, SEGMENTED_YAML, SPEC_YAML, TOKEN, running
 
 from icpkit.api import JsonLog, Tokens, create_app
+from icpkit.score.python import compile_scorer
 from icpkit.score.semantics import score_record
 from icpkit.spec import load_spec
-from icpkit.words import icp_sentence
+from icpkit.words import criterion_text, icp_sentence
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run scripts/chromium.sh)")
@@ -166,4 +167,82 @@ def test_hostile_values_in_the_spec_show_as_text(tmp_path) -> None:
         assert EVIL in state["datalist"]
         assert json.loads(b.js("JSON.stringify(document.getElementById('r-score').textContent)")) == "30"
         _shot(b, tmp_path, "page-hostile.png")
+        assert b.problems() == []
+
+
+SEGMENTED = load_spec(SEGMENTED_YAML)
+
+
+def test_segments_side_by_side_and_the_lead_gets_its_best_segment(tmp_path) -> None:
+    with _serve(tmp_path, yaml=SEGMENTED_YAML) as url, Chromium(CHROMIUM) as b:
+        b.open(url + "/")
+        b.type_into("#token", TOKEN)
+        b.click("#token-form button")
+        b.wait("!document.getElementById('icp').hidden")
+        assert b.js("document.getElementById('single').hidden") is True
+        cards = b.js(
+            "Array.from(document.querySelectorAll('#segments .segment')).map(c => {const r = c.getBoundingClientRect();"
+            " return {name: c.dataset.segment, top: r.top, left: r.left, width: r.width,"
+            " sentence: c.querySelector('.sentence').textContent,"
+            " criteria: Array.from(c.querySelectorAll('.criteria li')).map(li => li.textContent),"
+            " routes: Array.from(c.querySelectorAll('.tiers tbody tr')).map(r => r.cells[2].textContent)}})"
+        )
+        assert [c["name"] for c in cards] == ["midmarket", "enterprise"]
+        assert cards[0]["top"] == cards[1]["top"] and cards[1]["left"] >= cards[0]["left"] + cards[0]["width"]
+        assert cards[0]["criteria"][0] == "+40" + criterion_text(SEGMENTED.segments[0].layers["firmographic"][0])
+        assert cards[0]["sentence"] == icp_sentence(SEGMENTED.segment_specs()[0][1])
+        assert len(cards[0]["criteria"]) == 3 and len(cards[1]["criteria"]) == 2
+        assert cards[1]["routes"][0] == "enterprise_ae"
+        names = b.js("Array.from(document.querySelectorAll('#fields [name]')).map(e => e.name)")
+        assert names == ["industry", "employees", "tech_stack", "business_model"]
+
+        lead = {"industry": "Manufacturing", "employees": "5000"}
+        for field, value in lead.items():
+            b.type_into(f"#fields [name={field}]", value)
+        b.click("#score-button")
+        b.wait("document.getElementById('result').dataset.state === 'done'")
+        got = b.js(READ_RESULT)
+        want = compile_scorer(SEGMENTED, as_of=SEGMENTED.as_of)({"industry": "Manufacturing", "employees": 5000})
+        assert (int(got["score"]), got["tier"], got["route"]) == (want.score, want.tier, want.route)
+        shown = b.js(
+            "({segment: document.getElementById('r-segment').textContent,"
+            " hidden: document.getElementById('r-segment-box').hidden,"
+            " scores: document.getElementById('r-segment-scores').textContent,"
+            " persona: document.getElementById('r-persona-box').hidden})"
+        )
+        assert shown == {
+            "segment": "enterprise",
+            "hidden": False,
+            "scores": "Fit per segment: midmarket 0 · enterprise 100",
+            "persona": True,
+        }
+        # the points table lists the best segment's own criteria
+        assert [r[0] for r in got["rows"]] == ["firmographic.0", "firmographic.1"]
+        assert [r[1] for r in got["rows"]] == ["state-yes", "state-yes"]
+        _shot(b, tmp_path, "page-segments.png")
+        assert b.problems() == []
+
+
+def test_the_result_names_the_persona(tmp_path) -> None:
+    with _serve(tmp_path, yaml=PERSONA_YAML) as url, Chromium(CHROMIUM) as b:
+        b.open(url + "/")
+        b.type_into("#token", TOKEN)
+        b.click("#token-form button")
+        b.wait("!document.getElementById('icp').hidden")
+        personas = b.js("Array.from(document.querySelectorAll('#personas li')).map(li => li.dataset.persona)")
+        assert personas == ["economic_buyer", "champion"]
+        assert b.js("document.getElementById('personas-box').hidden") is False
+        rules = b.js("Array.from(document.querySelectorAll('#routing-rules li')).map(li => li.textContent)")
+        assert rules == ["Route tier1 + economic_buyer → account_executive"]
+        lead = {"industry": "Software", "employees": "120", "country": "US", "tech_stack": "HubSpot"}
+        lead["title"] = "VP Sales"
+        for field, value in lead.items():
+            b.type_into(f"#fields [name={field}]", value)
+        b.click("#score-button")
+        b.wait("document.getElementById('result').dataset.state === 'done'")
+        got = b.js(READ_RESULT)
+        assert (got["score"], got["tier"], got["route"]) == ("80", "tier1", "account_executive")
+        assert b.js("document.getElementById('r-persona').textContent") == "economic_buyer (100% match)"
+        assert b.js("document.getElementById('r-segment-box').hidden") is True
+        _shot(b, tmp_path, "page-persona.png")
         assert b.problems() == []

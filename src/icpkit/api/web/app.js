@@ -50,48 +50,110 @@
 
   // ------------------------------------------------------------------------------------------- the ICP
 
-  function showIcp(data) {
-    icp = data;
-    const v = data.spec;
-    $("version").textContent = v.name + " · version " + v.version + " · " + v.hash.slice(0, 10) + " · scored as of " + data.as_of;
-    $("sentence").textContent = data.sentence;
-
-    const layers = $("layers");
-    layers.replaceChildren();
-    for (const layer of data.layers) {
-      const box = el("div", null, "layer");
+  function fillLayers(box, layers) {
+    box.replaceChildren();
+    for (const layer of layers) {
+      const part = el("div", null, "layer");
       const head = el("h3");
       head.append(el("span", layer.name, "layer-name"), el("span", layer.points + " pts", "muted"));
-      box.append(head);
+      part.append(head);
       const list = el("ul", null, "criteria");
       for (const c of layer.criteria) {
         const item = el("li");
         item.append(el("span", "+" + c.points, "pts"), el("span", c.text));
         list.append(item);
       }
-      box.append(list);
-      layers.append(box);
+      part.append(list);
+      box.append(part);
     }
+  }
 
-    const exclusions = $("exclusions");
-    exclusions.replaceChildren();
-    for (const e of data.exclusions) {
+  function fillExclusions(list, exclusions) {
+    list.replaceChildren();
+    for (const e of exclusions) {
       const item = el("li");
       item.append(el("strong", e.text), el("span", " — " + e.reason, "muted"));
-      exclusions.append(item);
+      list.append(item);
     }
-    if (!data.exclusions.length) exclusions.append(el("li", "none", "muted"));
+    if (!exclusions.length) list.append(el("li", "none", "muted"));
+  }
 
-    const rows = $("tiers").tBodies[0];
+  function fillTiers(rows, tiers, routing) {
     rows.replaceChildren();
     for (const t of TIERS) {
       const row = el("tr");
-      const floor = t in data.tiers ? "≥ " + data.tiers[t] : t === "none" ? "below tier3" : "any exclusion";
+      const floor = t in tiers ? "≥ " + tiers[t] : t === "none" ? "below tier3" : "any exclusion";
       const chip = el("td");
       chip.append(el("span", t, "tier tier-" + t));
-      row.append(chip, el("td", floor), el("td", data.routing[t]));
+      row.append(chip, el("td", floor), el("td", routing[t]));
       rows.append(row);
     }
+  }
+
+  // One segment of a multi-segment spec, as a column: its sentence, criteria, exclusions, tiers and routing.
+  function segmentCard(seg) {
+    const card = el("div", null, "segment");
+    card.dataset.segment = seg.name;
+    card.append(el("h3", seg.name, "segment-name"));
+    if (seg.description) card.append(el("p", seg.description, "muted"));
+    card.append(el("p", seg.sentence, "sentence"));
+    const layers = el("div");
+    fillLayers(layers, seg.layers);
+    card.append(layers, el("h3", "Exclusions"));
+    const exclusions = el("ul", null, "exclusions");
+    fillExclusions(exclusions, seg.exclusions);
+    card.append(exclusions, el("h3", "Tiers and routing"));
+    const table = el("table", null, "tiers");
+    const head = el("tr");
+    for (const h of ["tier", "score", "route"]) head.append(el("th", h));
+    table.createTHead().append(head);
+    fillTiers(table.createTBody(), seg.tiers, seg.routing);
+    card.append(table);
+    return card;
+  }
+
+  function showPersonas(personas) {
+    const list = $("personas");
+    list.replaceChildren();
+    for (const p of personas) {
+      const item = el("li");
+      item.dataset.persona = p.name;
+      const who = [];
+      if (p.titles.length) who.push("title " + p.titles.join(", "));
+      if (p.seniority.length) who.push("seniority " + p.seniority.join(", "));
+      if (p.department.length) who.push("department " + p.department.join(", "));
+      if (p.exclude_titles.length) who.push("not " + p.exclude_titles.join(", "));
+      item.append(el("strong", p.name), el("span", " — " + who.join("; "), "muted"));
+      list.append(item);
+    }
+    $("personas-box").hidden = !personas.length && !(icp.routing_rules || []).length;
+    const rules = $("routing-rules");
+    rules.replaceChildren();
+    for (const rule of icp.routing_rules || []) {
+      const when = [rule.tier ? rule.tier.join(" or ") : "any tier", rule.persona ? rule.persona.join(" or ") : "anyone"];
+      const item = el("li");
+      item.append(el("span", "Route " + when.join(" + ") + " → ", "muted"), el("strong", rule.route));
+      rules.append(item);
+    }
+  }
+
+  function showIcp(data) {
+    icp = data;
+    const v = data.spec;
+    $("version").textContent = v.name + " · version " + v.version + " · " + v.hash.slice(0, 10) + " · scored as of " + data.as_of;
+    const segmented = Array.isArray(data.segments) && data.segments.length > 0;
+    $("single").hidden = segmented;
+    $("segments-note").hidden = !segmented;
+    $("segments").hidden = !segmented;
+    if (segmented) {
+      $("segments").replaceChildren(...data.segments.map(segmentCard));
+    } else {
+      $("sentence").textContent = data.sentence;
+      fillLayers($("layers"), data.layers);
+      fillExclusions($("exclusions"), data.exclusions);
+      fillTiers($("tiers").tBodies[0], data.tiers, data.routing);
+    }
+    showPersonas(data.personas || []);
     buildForm(data);
     $("icp").hidden = false;
     $("try").hidden = false;
@@ -178,6 +240,16 @@
     tier.textContent = r.tier;
     tier.className = "tier tier-" + r.tier;
     $("r-route").textContent = r.route;
+    $("r-segment-box").hidden = r.segment === null || r.segment === undefined;
+    $("r-segment").textContent = r.segment || "";
+    const scores = $("r-segment-scores");
+    scores.hidden = !r.segment_scores;
+    scores.textContent = r.segment_scores
+      ? "Fit per segment: " + Object.entries(r.segment_scores).map(([k, v]) => k + " " + v).join(" · ")
+      : "";
+    const hasPersonas = r.persona_match !== null && r.persona_match !== undefined;
+    $("r-persona-box").hidden = !hasPersonas;
+    $("r-persona").textContent = hasPersonas ? (r.persona ? r.persona + " (" + r.persona_match + "% match)" : "none") : "";
 
     const e = r.enrichment;
     let line = "";
@@ -200,7 +272,9 @@
     const unknown = new Set(r.explanation.unknown.map((m) => m.id));
     const rows = $("r-points").tBodies[0];
     rows.replaceChildren();
-    for (const layer of icp.layers) {
+    // with segments, the explanation's ids are the best segment's own
+    const best = r.segment && icp.segments ? icp.segments.find((seg) => seg.name === r.segment) : null;
+    for (const layer of best ? best.layers : icp.layers) {
       for (const c of layer.criteria) {
         const state = matched.has(c.id) ? "yes" : unknown.has(c.id) ? "unknown" : "no";
         const mark = state === "yes" ? "✓" : state === "unknown" ? "?" : "✗";
