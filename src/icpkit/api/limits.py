@@ -103,29 +103,6 @@ def read_record(obj: Any, where: str, limits: Limits) -> dict[str, Any]:
     return obj
 
 
-_PLAIN = frozenset({str, int, bool, float, type(None)})
-_PLAIN_ITEMS = frozenset({str, int, bool, float, type(None)})
-
-
-def _obviously_valid(obj: dict[str, Any], limits: Limits, short: bool) -> bool:
-    """True when ``obj`` certainly breaks no rule, found with a few passes in C (``map``, ``set``, ``max``) instead
-    of a Python loop over the fields. ``short``: the whole body is no longer than ``max_string``, so no text in it
-    can be (a character takes at least one byte of JSON), and it was parsed by orjson, which never yields an
-    infinite or NaN float. False means "look closer" (:func:`read_record` then names the problem, if any)."""
-    if not short or len(obj) > limits.max_fields or "" in obj or (obj and max(map(len, obj)) > limits.max_key):
-        return False
-    kinds = set(map(type, obj.values()))
-    if kinds <= _PLAIN:
-        return True
-    if not kinds - {list} <= _PLAIN:
-        return False
-    max_list = limits.max_list
-    for v in obj.values():
-        if type(v) is list and (len(v) > max_list or not set(map(type, v)) <= _PLAIN_ITEMS):
-            return False
-    return True
-
-
 def require_json(content_type: bytes | None) -> None:
     """Scoring bodies are JSON; a form's own encodings (and a cross-site "simple" POST) are refused with a 415."""
     main = (content_type or b"").split(b";", 1)[0].strip().lower()
@@ -140,29 +117,24 @@ def _reject_constant(name: str) -> Any:
 def parse_json(body: bytes) -> Any:
     """The body as JSON. orjson first; the standard library for what orjson refuses but JSON allows (integers
     beyond 64 bits), so a valid body is never refused for the parser's sake."""
-    return _parse(body)[0]
-
-
-def _parse(body: bytes) -> tuple[Any, bool]:
-    """(document, whether orjson read it: then no float in it is infinite or NaN)."""
     try:
-        return orjson.loads(body), True
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body, parse_constant=_reject_constant), False
+        return json.loads(body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError(422, "the body is not valid JSON", "body") from None
 
 
-def _object(body: bytes, keys: frozenset[str]) -> tuple[dict[str, Any], bool]:
-    doc, finite = _parse(body)
+def _object(body: bytes, keys: frozenset[str]) -> dict[str, Any]:
+    doc = parse_json(body)
     if type(doc) is not dict:
         raise RequestError(422, "the body must be a JSON object", "body")
     for k in doc:
         if k not in keys:
             raise RequestError(422, f"unknown field '{_name(k)}' (expected {', '.join(sorted(keys))})", _name(k))
-    return doc, finite
+    return doc
 
 
 def _flag(doc: dict[str, Any], key: str) -> bool:
@@ -172,27 +144,22 @@ def _flag(doc: dict[str, Any], key: str) -> bool:
     return v
 
 
-_ABSENT = object()
 _SCORE_KEYS = frozenset({"record", "enrich"})
 _BATCH_KEYS = frozenset({"records", "enrich"})
 
 
 def parse_score(body: bytes, limits: Limits) -> tuple[dict[str, Any], bool]:
     """(record, enrich) of a ``POST /v1/score`` body."""
-    doc, finite = _object(body, _SCORE_KEYS)
-    record = doc.get("record", _ABSENT)
-    if record is _ABSENT:
+    doc = _object(body, _SCORE_KEYS)
+    if "record" not in doc:
         raise RequestError(422, "record: required (an object of field -> value)", "record")
-    short = finite and len(body) <= limits.max_string
-    if not (type(record) is dict and _obviously_valid(record, limits, short)):
-        read_record(record, "record", limits)
-    return record, _flag(doc, "enrich")
+    return read_record(doc["record"], "record", limits), _flag(doc, "enrich")
 
 
 def parse_batch(body: bytes, limits: Limits) -> tuple[list[dict[str, Any]], bool]:
     """(records, enrich) of a ``POST /v1/score/batch`` body. More records than the limit is a 422 like any other
     break of the schema (which states ``maxItems``); 413 is kept for a body over the byte limit."""
-    doc, _ = _object(body, _BATCH_KEYS)
+    doc = _object(body, _BATCH_KEYS)
     records = doc.get("records")
     if type(records) is not list:
         raise RequestError(422, "records: required (a list of objects of field -> value)", "records")
