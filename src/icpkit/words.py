@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from icpkit.spec.model import Clause, Criterion, Exclusion, ICPSpec, Op
+from icpkit.spec.model import NO_PERSONA, Clause, Criterion, Exclusion, ICPSpec, Op, Persona, RoutingRule
 
-__all__ = ["clause_text", "criterion_text", "describe_spec", "format_number", "humanise_field", "icp_sentence"]
+__all__ = [
+    "clause_text",
+    "criterion_text",
+    "describe_spec",
+    "format_number",
+    "humanise_field",
+    "icp_sentence",
+    "persona_text",
+    "routing_rule_text",
+]
 
 MONEY_FIELDS = frozenset(
     {"annual_revenue", "revenue", "arr", "mrr", "amount", "expansion_arr", "funding", "total_funding", "budget"}
@@ -171,3 +180,34 @@ def icp_sentence(spec: ICPSpec, *, max_phrases: int = SENTENCE_PHRASES) -> str:
     if spec.exclusions:
         sentence += "; " + ", ".join(_exclusion_text(e) for e in spec.exclusions)
     return sentence
+
+
+def _patterns(patterns: Sequence[str]) -> str:
+    """``['vp', 'chief*']`` -> ``"vp" or a word starting "chief"``."""
+    parts = [f'a word starting "{p.strip()[:-1].strip()}"' if p.strip().endswith("*") else f'"{p}"' for p in patterns]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" or {parts[-1]}"
+
+
+def persona_text(p: Persona) -> str:
+    """One line: ``title has "vp" or "vice president" (not "assistant"); seniority has "vp"``."""
+    parts = []
+    if p.titles:
+        parts.append(f"title has {_patterns(p.titles)}")
+    if p.seniority:
+        parts.append(f"seniority has {_patterns(p.seniority)}")
+    if p.department:
+        parts.append(f"department has {_patterns(p.department)}")
+    text = "; ".join(parts)
+    if p.exclude_titles:
+        text += f" (not when the title has {_patterns(p.exclude_titles)})"
+    return text
+
+
+def routing_rule_text(rule: RoutingRule) -> str:
+    """``tier tier1 or tier2, persona decision_maker → sales_now`` (first matching rule wins)."""
+    conds = []
+    if rule.tier is not None:
+        conds.append(f"tier {' or '.join(rule.tier)}")
+    if rule.persona is not None:
+        conds.append(f"persona {' or '.join('none' if n == NO_PERSONA else n for n in rule.persona)}")
+    return f"{', '.join(conds)} → {rule.route}"

@@ -20,11 +20,14 @@ from icpkit.cli._common import load_exports, parse_date_option
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
-from icpkit.errors import InputError
+from icpkit.discover.personas import PersonaProposal, propose_personas
+from icpkit.errors import IcpkitError, InputError
+from icpkit.ingest.load import load_table
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.segments.discovery import SegmentFinder
+from icpkit.spec.model import ICPSpec
 from icpkit.store import DEFAULT_STORE, Store, data_fingerprint
-from icpkit.words import clause_text, criterion_text, icp_sentence
+from icpkit.words import clause_text, criterion_text, icp_sentence, persona_text, routing_rule_text
 
 __all__ = ["build", "build_summary"]
 
@@ -81,7 +84,43 @@ def build_summary(result: BuildResult, *, out: Path | None = None) -> dict[str, 
         "candidates_tested": result.candidates.num_rows,
         "candidate_status": statuses,
         "notes": list(result.notes),
+        "personas": persona_summary(spec),
     }
+
+
+def persona_summary(spec: ICPSpec) -> list[dict[str, Any]]:
+    """The spec's personas as the summary lists them: name, plain words, patterns and evidence."""
+    return [
+        {
+            "name": p.name,
+            "text": persona_text(p),
+            **{k: list(getattr(p, k)) for k in ("titles", "exclude_titles", "seniority", "department")},
+            "evidence": p.evidence.model_dump(exclude_none=True) if p.evidence else None,
+        }
+        for p in spec.personas
+    ]
+
+
+def _print_personas(spec: ICPSpec, proposed: bool) -> None:
+    if not spec.personas and not spec.routing_rules:
+        return
+    if spec.personas:
+        how = "proposed from won vs lost deals" if proposed else "kept from the existing spec"
+        table = Table(title=f"Personas ({how}; never part of the score)", title_justify="left")
+        for col in ("persona", "matches", "support", "lift (95% CI)", "q"):
+            table.add_column(col, justify="right" if col in ("support", "q") else "left")
+        for p in spec.personas:
+            ev = p.evidence
+            table.add_row(
+                escape(p.name),
+                escape(persona_text(p)),
+                f"{ev.support:,}" if ev else "",
+                _fmt_lift(ev),
+                _fmt_q(ev.q if ev else None),
+            )
+        console.print(table)
+    for rule in spec.routing_rules:
+        console.print(f"  route: {escape(routing_rule_text(rule))}", highlight=False)
 
 
 def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
@@ -135,6 +174,36 @@ def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
         console.print(f"  · {escape(note)}", highlight=False)
 
 
+def _with_personas(spec: ICPSpec, proposal: PersonaProposal | None, out: Path) -> tuple[ICPSpec, list[str]]:
+    """The built spec with its personas: proposed from contacts, else the hand-written ones of the spec at ``out``.
+
+    Routing rules of the spec at ``out`` are kept when every persona they name still exists.
+    """
+    previous = None
+    if out.exists():
+        try:
+            previous = ICPSpec.from_yaml(out)
+        except IcpkitError:
+            previous = None
+    notes: list[str] = []
+    if proposal is None:
+        if previous is None or not (previous.personas or previous.routing_rules):
+            return spec, notes
+        update = {k: getattr(previous, k) for k in ("persona_fields", "personas", "routing_rules")}
+        notes.append(f"personas and routing rules kept from {out} (build --contacts proposes personas from data)")
+        return spec.model_copy(update=update), notes
+    notes += proposal.notes
+    rules = []
+    names = {p.name for p in proposal.personas} | {"none"}
+    for rule in previous.routing_rules if previous is not None else []:
+        if rule.persona is None or set(rule.persona) <= names:
+            rules.append(rule)
+        else:
+            notes.append(f"routing rule dropped, it names a persona no longer proposed: {routing_rule_text(rule)}")
+    update = {"personas": proposal.personas, "routing_rules": rules}
+    return spec.model_copy(update=update), notes
+
+
 def _segments_option(value: str) -> int | str:
     if value == "auto":
         return "auto"
@@ -168,10 +237,17 @@ def build(
     segments: str | None = typer.Option(
         None, "--segments", help="Look for distinct segments: 'auto' or the most to keep (1-3); one ICP each."
     ),
+    contacts: Path | None = typer.Option(
+        None,
+        "--contacts",
+        help="Contacts on deals (deal or account id, job title; seniority, department): propose buyer personas.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON."),
 ) -> None:
     """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
     when = parse_date_option(as_of, "--as-of")
+    if contacts is not None and deals is None:
+        raise InputError("--contacts needs --deals: personas compare the titles on won and lost deals")
     for path in (out, evidence):  # a read-only folder fails now, not after the build and its store write
         if path is not None:
             check_writable(path)
@@ -197,6 +273,11 @@ def build(
             min_signal=min_signal,
             progress=tell,
         )
+        proposal = None
+        if contacts is not None and loaded.dataset.deals is not None:
+            tell("reading contacts", 0.0)
+            people = load_table(contacts, "leads", preset=preset, mapping=mapping or None, encoding=encoding).table
+            proposal = propose_personas(people, loaded.dataset.deals, min_support=min_support, fdr=fdr)
         found = None
         if segments is not None:
             found = SegmentFinder(builder, n_segments=_segments_option(segments)).fit(loaded.dataset)
@@ -205,8 +286,9 @@ def build(
             result = builder.fit(loaded.dataset)
     written = None
     record = None
+    persona_notes: list[str] = []
     if not result.no_signal:
-        spec = found.spec if found is not None else result.spec
+        spec, persona_notes = _with_personas(found.spec if found is not None else result.spec, proposal, out)
         if keep:
             params = {k: v for k, v in vars(builder).items() if k != "progress"}
             record = Store(store).save_version(
@@ -218,6 +300,10 @@ def build(
         if evidence is not None:
             write_csv(result.candidates, evidence)
     summary = build_summary(result, out=written)
+    if written:
+        summary["personas"] = persona_summary(spec)
+        summary["routing_rules"] = [r.model_dump(exclude_none=True) for r in spec.routing_rules]
+    summary["notes"] = [*summary["notes"], *persona_notes]
     parts = found.segments if found is not None and found.segmented else []
     if parts:
         names = [seg.name for seg in found.spec.segments or []]
@@ -238,6 +324,10 @@ def build(
             console.print(f"  · {escape(note)}", highlight=False)
     else:
         _print_summary(result, summary)
+    if not as_json and written:
+        _print_personas(spec, proposal is not None)
+        for note in persona_notes:
+            console.print(f"  · {escape(note)}", highlight=False)
     if not as_json:
         if written:
             console.print(f"\nspec written → {written}", highlight=False, soft_wrap=True)
