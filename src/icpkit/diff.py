@@ -4,8 +4,11 @@
 evidence, labels, names and reasons are documentation and never make a change), so a spec diffed with itself, or
 with a copy whose evidence was refreshed, is empty. Criteria pair up by what they test: the same clause (a points
 or layer change), else the same field (an operator, value, band-edge or points change); what is left over was
-added or removed. ``tier_migration`` scores accounts with both specs and counts moves from each tier to each other.
-Both are pure: specs and tables in, pydantic models out.
+added or removed. Multi-segment specs are compared segment by segment: segments pair up by name, then by the
+criteria they share (a rebuild may name the same profile differently); each pair gets its own diff, and the
+segments left over were added or removed (a single-ICP side counts as one segment). ``tier_migration`` scores
+accounts with both specs and counts moves from each tier to each other. Both are pure: specs and tables in,
+pydantic models out.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "ClauseEntry",
     "FieldChange",
     "Mover",
+    "SegmentDiff",
     "SpecDiff",
     "TierMigration",
     "diff_specs",
@@ -87,6 +91,9 @@ class SpecDiff(BaseModel):
     routing: list[FieldChange] = Field(default_factory=list)
     as_of: FieldChange | None = None
     criteria_reordered: bool = False
+    segments_added: list[str] = Field(default_factory=list, description="segments of the new spec only")
+    segments_removed: list[str] = Field(default_factory=list, description="segments of the old spec only")
+    segments: list[SegmentDiff] = Field(default_factory=list, description="segments on both sides, paired")
 
     @property
     def empty(self) -> bool:
@@ -96,6 +103,16 @@ class SpecDiff(BaseModel):
         """One line: how much changed."""
         if self.empty:
             return "no change: both specs score every record the same way"
+        if self.segments or self.segments_added or self.segments_removed:
+            parts = [f"{len(self.segments_added)} segments added", f"{len(self.segments_removed)} removed"]
+            changed = [s for s in self.segments if not s.diff.empty_filters]
+            parts.append(f"{len(changed)} changed, {len(self.segments) - len(changed)} unchanged")
+            renamed = sum(s.old != s.new for s in self.segments)
+            if renamed:
+                parts.append(f"{renamed} renamed")
+            if self.as_of:
+                parts.append("as_of changed")
+            return ", ".join(parts)
         parts = [
             f"{len(self.added)} criteria added",
             f"{len(self.removed)} removed",
@@ -112,6 +129,26 @@ class SpecDiff(BaseModel):
         if self.as_of:
             parts.append("as_of changed")
         return ", ".join(parts)
+
+    @property
+    def empty_filters(self) -> bool:
+        """No criterion, exclusion, tier or routing change (``as_of`` aside)."""
+        return not (
+            self.added or self.removed or self.changed or self.exclusions_added or self.exclusions_removed
+            or self.exclusions_changed or self.tiers or self.routing or self.criteria_reordered
+            or self.segments_added or self.segments_removed or any(not s.diff.empty_filters for s in self.segments)
+        )  # fmt: skip
+
+
+class SegmentDiff(BaseModel):
+    """One segment on both sides (renamed when ``old`` and ``new`` differ) and what changed inside it."""
+
+    old: str
+    new: str
+    diff: SpecDiff
+
+
+SpecDiff.model_rebuild()
 
 
 # ------------------------------------------------------------------------------------------------ matching
@@ -201,9 +238,38 @@ def _pair_up(old: list[tuple], new: list[tuple], keys: list) -> tuple[list[tuple
     return pairs, left, right
 
 
+def _clause_keys(spec: ICPSpec) -> set[str]:
+    return {_clause_key(cn) for _, _, _, cn in _criteria(spec)}
+
+
+def _diff_segments(old: ICPSpec, new: ICPSpec, out: SpecDiff) -> SpecDiff:
+    """Pair the segments (by name, then by shared criteria) and diff each pair; the rest was added or removed."""
+    olds = old.segment_specs() or [(old.name, old)]
+    news = new.segment_specs() or [(new.name, new)]
+    keys_old = [_clause_keys(s) for _, s in olds]
+    keys_new = [_clause_keys(s) for _, s in news]
+    pairs, left, right = _pair_up(olds, news, [lambda t: t[0].lower()])
+    # leftovers: the pair sharing the most criteria first, while any pair shares one
+    while left and right:
+        i, j = max(((i, j) for i in left for j in right), key=lambda p: len(keys_old[p[0]] & keys_new[p[1]]))
+        if not keys_old[i] & keys_new[j]:
+            break
+        pairs.append((i, j))
+        left.remove(i)
+        right.remove(j)
+    for i, j in sorted(pairs, key=lambda p: p[1]):
+        d = diff_specs(olds[i][1], news[j][1])
+        out.segments.append(SegmentDiff(old=olds[i][0], new=news[j][0], diff=d.model_copy(update={"as_of": None})))
+    out.segments_removed = [olds[i][0] for i in left]
+    out.segments_added = [news[j][0] for j in right]
+    if old.as_of != new.as_of:
+        out.as_of = FieldChange(name="as_of", old=_iso(old.as_of), new=_iso(new.as_of))
+    return out
+
+
 def diff_specs(old: ICPSpec, new: ICPSpec) -> SpecDiff:
     """Criteria added / removed / changed (operator, values, band edges, points, layer), exclusions, tiers,
-    routing and ``as_of`` between ``old`` and ``new``."""
+    routing and ``as_of`` between ``old`` and ``new``; segment by segment when either has segments."""
     out = SpecDiff(
         old_hash=content_hash(old),
         new_hash=content_hash(new),
@@ -212,6 +278,8 @@ def diff_specs(old: ICPSpec, new: ICPSpec) -> SpecDiff:
         old_version=old.version,
         new_version=new.version,
     )
+    if old.segments is not None or new.segments is not None:
+        return _diff_segments(old, new, out)
     oc, nc = _criteria(old), _criteria(new)
     pairs, gone, came = _pair_up(
         oc,

@@ -46,9 +46,9 @@ def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.set_column(table.column_names.index(name), name, values)
 
 
-def draw(n: int, seed: int, *, as_of: dt.date = NEW_AS_OF, leads: bool = False) -> Draw:
+def draw(n: int, seed: int, *, as_of: dt.date = NEW_AS_OF, leads: bool = False, segments: int = 1) -> Draw:
     """A history from the generator with an independent account ``created_date`` (and leads when asked)."""
-    h: SynthHistory = generate(n, seed=seed, as_of=as_of)
+    h: SynthHistory = generate(n, seed=seed, as_of=as_of, segments=segments)  # type: ignore[arg-type]
     rng = np.random.default_rng(seed + 7919)
     created = np.datetime64(as_of, "D") - rng.integers(0, 4 * 365, n).astype("timedelta64[D]")
     accounts = h.accounts.append_column("created_date", pa.array(created, pa.date32()))

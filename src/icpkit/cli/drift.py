@@ -20,6 +20,7 @@ from rich.table import Table
 from icpkit.cli import app, console
 from icpkit.cli._common import json_stdout, load_exports, parse_date_option
 from icpkit.cli._progress import progress_bar
+from icpkit.cli.build import _segments_option
 from icpkit.cli.store import store_option
 from icpkit.diff import SpecDiff, TierMigration, diff_specs, tier_migration
 from icpkit.discover import ICPBuilder
@@ -27,6 +28,7 @@ from icpkit.drift import DriftReport, DriftThresholds, check_drift, with_behavio
 from icpkit.drift.funnel import STEP_NAMES
 from icpkit.errors import InputError, StoreError
 from icpkit.ingest import LoadResult
+from icpkit.segments import SegmentFinder
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
 from icpkit.store import Store, VersionRecord, data_fingerprint
@@ -227,8 +229,40 @@ def print_drift(report: DriftReport, rec: VersionRecord | None = None) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    if sh.segment_mix is not None:
+        mix = sh.segment_mix
+        shares = ", ".join(f"{escape(g.group)} {g.reference_share:.0%} → {g.new_share:.0%}" for g in mix.shares)
+        p = f"{mix.chi2_p:.2g}" if mix.chi2_p is not None else "–"
+        console.print(f"Segment mix of new inbound: {shares} (PSI {mix.psi:.3f}, chi-square p={p}) → {mix.level}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    if report.segments:
+        _print_segments(report)
     for note in report.notes:
         console.print(f"[dim]note: {escape(note)}[/]", highlight=False, soft_wrap=True)
+
+
+def _print_segments(report: DriftReport) -> None:
+    """Every segment checked alone, side by side: verdict, fit accounts, decayed criteria, churn, score shift."""
+    t = Table(title="Per segment (the period scored by each segment alone)", title_justify="left")
+    t.add_column("")
+    for s in report.segments:
+        t.add_column(escape(s.segment))
+    segs = report.segments
+    verdicts = [f"[{_COLOURS[s.verdict]}]{s.verdict}[/]" for s in segs]
+    rows = [
+        ("verdict", verdicts),
+        ("fit accounts (own / best)", [f"{s.fit_accounts:,} / {s.best_accounts:,}" for s in report.segments]),
+        ("criteria holding", [f"{sum(d.status == 'holds' for d in s.decay)} of {len(s.decay)}" for s in segs]),
+        ("weakened or stopped", [", ".join(escape(d.text) for d in s.decay if d.drifted) or "—"
+                                 for s in report.segments]),
+        ("fit churn vs baseline", [
+            f"{_fmt(s.churn.fit.churn_rate, '{:.1%}')} vs {_fmt(s.churn.baseline_rate, '{:.1%}')}"
+            if s.churn.fit is not None else "—" for s in report.segments]),
+        ("score shift (PSI)", [f"{_fmt(s.score_shift.psi, '{:.3f}')} → {s.score_shift.level}" for s in segs]),
+    ]  # fmt: skip
+    for label, cells in rows:
+        t.add_row(label, *cells)
+    console.print(t)
 
 
 # ------------------------------------------------------------------------------------------------- recalibrate
@@ -246,11 +280,15 @@ def recalibrate(
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage name=won|lost|open' (repeatable)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Reference date (default: latest date in the data)."),
+    segments: str | None = typer.Option(
+        None, "--segments", help="'auto' or 1-3 (default: as many segments as the spec in force has)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the new version and the diff as JSON."),
 ) -> None:
     """Build a candidate ICP from the recent window, store it as a child of the one in force, show the diff.
 
-    The candidate is not promoted: review the diff, then ``icpkit promote VERSION``.
+    The candidate is not promoted: review the diff, then ``icpkit promote VERSION``. A spec in force with segments
+    is rebuilt with segment discovery, and the diff compares segment by segment.
     """
     when = parse_date_option(as_of, "--as-of")
     current, rec = _spec_in_force(spec, store)
@@ -265,8 +303,16 @@ def recalibrate(
             if k in ("top_share", "expansion_is_high_value", "value")
         },
     }
+    n_segments: int | str = _segments_option(segments) if segments is not None else len(current.segments or []) or 1
     with progress_bar(not as_json) as tell:
-        result = ICPBuilder(name=current.name, as_of=when, progress=tell, **builder_params).fit(loaded.dataset)
+        builder = ICPBuilder(name=current.name, as_of=when, progress=tell, **builder_params)
+        if n_segments == 1:
+            result, candidate, notes = builder.fit(loaded.dataset), None, []
+        else:
+            found = SegmentFinder(builder, n_segments=n_segments, max_segments=max(3, len(current.segments or []))
+                                  ).fit(loaded.dataset)  # fmt: skip
+            result, candidate, notes = found.base, found.spec, [n for n in found.notes if n.startswith("segments:")]
+    candidate = candidate or result.spec
     if result.no_signal:
         message = result.notes[0] if result.notes else "no reliable ICP signal in the recent window"
         if as_json:
@@ -277,13 +323,13 @@ def recalibrate(
     parent = current.content_hash()
     params: dict[str, Any] = {**builder_params, "as_of": result.cohorts.as_of.isoformat(), "recalibrated_from": parent}
     new = Store(store).save_version(
-        result.spec,
+        candidate,
         data_fingerprint=data_fingerprint(loaded.dataset),
         params=params,
         kind="recalibrate",
         parent=parent,
     )
-    d = diff_specs(current, result.spec)
+    d = diff_specs(current, candidate)
     if as_json:
         out = {"stored": json.loads(new.model_dump_json()), "diff": json.loads(d.model_dump_json())}
         typer.echo(json.dumps(out, indent=2))
@@ -293,6 +339,8 @@ def recalibrate(
         f"candidate stored as v{new.version} {new.short_hash}{same}, parent {parent[:10]}; not promoted",
         highlight=False,
     )
+    for note in notes:
+        console.print(f"  · {escape(note)}", highlight=False, soft_wrap=True)
     print_diff(d)
     if not d.empty:
         console.print(f"to put it in force: icpkit promote {new.version}", highlight=False)
@@ -354,33 +402,50 @@ def diff(
         print_migration(migration)
 
 
-def print_diff(d: SpecDiff) -> None:
+def print_diff(d: SpecDiff, indent: str = "") -> None:
     """The diff for a person at a terminal: one line per criterion, exclusion or threshold that changed."""
-    console.print(d.summary(), highlight=False)
+    console.print(indent + d.summary(), highlight=False)
     if d.empty:
         return
+    if d.segments or d.segments_added or d.segments_removed:
+        for name in d.segments_added:
+            console.print(f"  [green]+ segment {escape(name)}[/]", highlight=False)
+        for name in d.segments_removed:
+            console.print(f"  [red]- segment {escape(name)}[/]", highlight=False)
+        for seg in d.segments:
+            title = seg.new if seg.old == seg.new else f"{seg.old} → {seg.new}"
+            console.print(f"  [bold]segment {escape(title)}[/]:", highlight=False)
+            print_diff(seg.diff, indent="    ")
+        if d.as_of:
+            console.print(f"  as_of: {d.as_of.old} → {d.as_of.new}", highlight=False)
+        return
     for e in d.added:
-        console.print(f"  [green]+ {escape(e.text)}[/] ({e.layer}, {e.points} pts)", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [green]+ {escape(e.text)}[/] ({e.layer}, {e.points} pts)", highlight=False,
+                      soft_wrap=True)  # fmt: skip
     for e in d.removed:
-        console.print(f"  [red]- {escape(e.text)}[/] ({e.layer}, {e.points} pts)", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [red]- {escape(e.text)}[/] ({e.layer}, {e.points} pts)", highlight=False,
+                      soft_wrap=True)  # fmt: skip
     for c in d.changed:
         what = "; ".join(c.changes)
-        console.print(f"  [yellow]~ {escape(c.new_text)}[/]: {escape(what)}", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [yellow]~ {escape(c.new_text)}[/]: {escape(what)}", highlight=False, soft_wrap=True)
     for e in d.exclusions_added:
-        console.print(f"  [green]+ exclude {escape(e.text)}[/]", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [green]+ exclude {escape(e.text)}[/]", highlight=False, soft_wrap=True)
     for e in d.exclusions_removed:
-        console.print(f"  [red]- exclude {escape(e.text)}[/]", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [red]- exclude {escape(e.text)}[/]", highlight=False, soft_wrap=True)
     for c in d.exclusions_changed:
         what = "; ".join(c.changes)
-        console.print(f"  [yellow]~ exclude {escape(c.new_text)}[/]: {escape(what)}", highlight=False, soft_wrap=True)
+        console.print(f"{indent}  [yellow]~ exclude {escape(c.new_text)}[/]: {escape(what)}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
     if d.tiers:
-        console.print("  tiers: " + ", ".join(f"{t.name} {t.old} → {t.new}" for t in d.tiers), highlight=False)
+        console.print(f"{indent}  tiers: " + ", ".join(f"{t.name} {t.old} → {t.new}" for t in d.tiers),
+                      highlight=False)  # fmt: skip
     if d.routing:
-        console.print("  routing: " + ", ".join(f"{t.name} {t.old} → {t.new}" for t in d.routing), highlight=False)
+        console.print(f"{indent}  routing: " + ", ".join(f"{t.name} {t.old} → {t.new}" for t in d.routing),
+                      highlight=False)  # fmt: skip
     if d.as_of:
-        console.print(f"  as_of: {d.as_of.old} → {d.as_of.new}", highlight=False)
+        console.print(f"{indent}  as_of: {d.as_of.old} → {d.as_of.new}", highlight=False)
     if d.criteria_reordered:
-        console.print("  criteria reordered (explanation ids change)", highlight=False)
+        console.print(f"{indent}  criteria reordered (explanation ids change)", highlight=False)
 
 
 def print_migration(m: TierMigration) -> None:

@@ -5,10 +5,10 @@ from icpkit.drift.churn import ChurnGroup, ChurnShift, churn_shift
 from icpkit.drift.decay import CriterionDecay, LiftMeasure, criterion_decay
 from icpkit.drift.divergence import Divergence, Segment, win_rate_divergence
 from icpkit.drift.funnel import DEFAULT_BENCHMARKS, FunnelCheck, FunnelStep, QuarterRate, funnel_conversion
-from icpkit.drift.period import PeriodData, prepare_period, with_behavior
-from icpkit.drift.psi import ScoreShift, first_seen, score_shift
+from icpkit.drift.period import PeriodData, prepare_period, rescore_period, with_behavior
+from icpkit.drift.psi import ScoreShift, SegmentMix, SegmentShare, first_seen, score_shift, segment_mix
 from icpkit.drift.stats import log_ratio_change, psi, reference_bins
-from icpkit.drift.verdict import DriftReport, DriftThresholds, Finding, check_drift
+from icpkit.drift.verdict import DriftReport, DriftThresholds, Finding, SegmentDrift, check_drift
 
 __all__ = [
     "DEFAULT_BENCHMARKS",
@@ -26,6 +26,9 @@ __all__ = [
     "QuarterRate",
     "ScoreShift",
     "Segment",
+    "SegmentDrift",
+    "SegmentMix",
+    "SegmentShare",
     "check_drift",
     "churn_shift",
     "criterion_decay",
@@ -35,7 +38,9 @@ __all__ = [
     "prepare_period",
     "psi",
     "reference_bins",
+    "rescore_period",
     "score_shift",
+    "segment_mix",
     "win_rate_divergence",
     "with_behavior",
 ]

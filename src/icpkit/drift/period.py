@@ -17,6 +17,7 @@ Every drift check reads the same prepared tables, so they agree on what "in the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,15 @@ from icpkit.score.semantics import criterion_ids
 from icpkit.score.vector import score_table
 from icpkit.spec.model import ICPSpec
 
-__all__ = ["COHORT_PARAMS", "PeriodData", "closed_in_window", "months_before", "prepare_period", "with_behavior"]
+__all__ = [
+    "COHORT_PARAMS",
+    "PeriodData",
+    "closed_in_window",
+    "months_before",
+    "prepare_period",
+    "rescore_period",
+    "with_behavior",
+]
 
 SIGNAL, LOW, CHURNED, NEVER, OPEN = range(len(COHORTS))
 COHORT_PARAMS = ("top_share", "expansion_is_high_value", "value")
@@ -193,25 +202,13 @@ def prepare_period(
     won, lost = closed_in_window(accounts, deals, start, as_of)
 
     table = with_behavior(accounts, deals, as_of)
-    scored = score_table(spec, table, as_of=as_of, explain=True)
-    ids = [cid for cid, _, _ in criterion_ids(spec)]
-    n = table.num_rows
-    yes = _explanation_matrix(scored.column("matched"), ids, n)
-    unknown = _explanation_matrix(scored.column("unknown"), ids, n)
-    tier = np.asarray(scored.column("tier").to_pylist(), dtype=object)
     notes = [f"period {start} to {as_of} ({period_months} months); cohorts now: {now.summary()}", *now.notes]
     return PeriodData(
         as_of=as_of,
         period_start=start,
         accounts=table,
         kinds=dict(kinds or {}),
-        scored=scored,
-        criterion_ids=ids,
-        yes=yes,
-        unknown=unknown,
-        tier=tier,
-        fit=np.isin(tier, list(fit_tiers)),
-        excluded=tier == "excluded",
+        **_scores(spec, table, as_of, fit_tiers),
         cohorts=now,
         prior=prior,
         learning=learning,
@@ -222,3 +219,25 @@ def prepare_period(
         behavior_columns=[c for c in table.column_names if c not in accounts.column_names],
         notes=notes,
     )
+
+
+def _scores(spec: ICPSpec, table: pa.Table, as_of: dt.date, fit_tiers: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of :class:`PeriodData` that depend on the spec."""
+    scored = score_table(spec, table, as_of=as_of, explain=True)
+    ids = [cid for cid, _, _ in criterion_ids(spec)]
+    n = table.num_rows
+    tier = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
+    return {
+        "scored": scored,
+        "criterion_ids": ids,
+        "yes": _explanation_matrix(scored.column("matched"), ids, n),
+        "unknown": _explanation_matrix(scored.column("unknown"), ids, n),
+        "tier": tier,
+        "fit": np.isin(tier, list(fit_tiers)),
+        "excluded": tier == "excluded",
+    }
+
+
+def rescore_period(period: PeriodData, spec: ICPSpec, fit_tiers: tuple[str, ...] = ("tier1", "tier2")) -> PeriodData:
+    """The same period (cohorts, outcomes) scored by another spec: one segment of a multi-segment spec, alone."""
+    return dataclasses.replace(period, **_scores(spec, period.accounts, period.as_of, fit_tiers), notes=[])

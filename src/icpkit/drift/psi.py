@@ -10,6 +10,9 @@ The test is the population stability index over the reference's score deciles (`
 deciles, scores being whole numbers) with the reading of credit scoring: PSI <= 0.10 stable, above 0.10 ``review``,
 above 0.25 ``rebuild``. A two-sample Kolmogorov-Smirnov test must agree (p <= ``alpha``) before a shift is
 called, because with a small quarter the PSI of pure sampling noise approaches 0.1 (about (bins - 1) / n).
+
+A multi-segment spec is scored with every segment (the score is the best segment's) and also gets its segment
+mix: the share of new inbound fitting each segment best, and fitting none (:func:`segment_mix`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import itertools
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 from scipy import stats as sps
 
@@ -30,7 +34,7 @@ from icpkit.score.semantics import TIER_NAMES
 from icpkit.score.vector import score_table
 from icpkit.spec.model import ICPSpec
 
-__all__ = ["ScoreBin", "ScoreShift", "first_seen", "score_shift"]
+__all__ = ["ScoreBin", "ScoreShift", "SegmentMix", "SegmentShare", "first_seen", "score_shift", "segment_mix"]
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -39,6 +43,27 @@ class ScoreBin(BaseModel):
     scores: str
     reference_share: float
     new_share: float
+
+
+class SegmentShare(BaseModel):
+    group: str  # a segment's name (records fitting it best, tiers 1-3), or "no fit"
+    reference: int
+    new: int
+    reference_share: float
+    new_share: float
+
+
+class SegmentMix(BaseModel):
+    """Multi-segment spec: how new inbound spreads over the segments (best segment, tiers 1-3) and "no fit".
+
+    PSI over these groups with the score shift's reading, called only when a chi-square test of the two
+    populations' counts agrees (p <= ``alpha``).
+    """
+
+    shares: list[SegmentShare]
+    psi: float
+    chi2_p: float | None
+    level: str  # stable | review | rebuild
 
 
 class ScoreShift(BaseModel):
@@ -53,6 +78,7 @@ class ScoreShift(BaseModel):
     bins: list[ScoreBin]
     reference_tiers: dict[str, float]
     new_tiers: dict[str, float]
+    segment_mix: SegmentMix | None = None
     note: str = ""
 
 
@@ -93,6 +119,46 @@ def _bin_labels(edges: np.ndarray) -> list[str]:
     """Score ranges of the bins (whole-number scores 0-100)."""
     bounds = [0, *[int(np.ceil(e)) for e in edges], 101]
     return [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in itertools.pairwise(bounds)]
+
+
+NO_FIT = "no fit"
+
+
+def _groups(scored: pa.Table, names: list[str]) -> np.ndarray:
+    """Group index per record: its best segment when in tiers 1-3, else ``len(names)`` (no fit)."""
+    seg = pc.index_in(scored.column("segment"), value_set=pa.array(names, pa.string()))
+    fit = pc.is_in(scored.column("tier"), value_set=pa.array(["tier1", "tier2", "tier3"]))
+    idx = np.asarray(seg.fill_null(len(names)).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.where(np.asarray(fit.to_numpy(zero_copy_only=False), dtype=bool), idx, len(names))
+
+
+def segment_mix(
+    spec: ICPSpec,
+    reference: pa.Table,
+    new: pa.Table,
+    *,
+    psi_review: float = 0.10,
+    psi_rebuild: float = 0.25,
+    alpha: float = 0.01,
+) -> SegmentMix:
+    """The segment mix of two scored populations (tables with ``segment`` and ``tier``); see :class:`SegmentMix`."""
+    names = [name for name, _ in spec.segment_specs()]
+    k = len(names) + 1
+    a, b = _groups(reference, names), _groups(new, names)
+    value, p_ref, p_new = psi(a, b, np.arange(k - 1) + 0.5)
+    r, q = np.bincount(a, minlength=k), np.bincount(b, minlength=k)
+    seen = (r + q) > 0
+    p = None
+    if seen.sum() > 1 and r.sum() and q.sum():
+        p = float(sps.chi2_contingency(np.vstack([r[seen], q[seen]]))[1])
+    shifted = p is not None and p <= alpha
+    level = "rebuild" if shifted and value > psi_rebuild else "review" if shifted and value > psi_review else "stable"
+    shares = [
+        SegmentShare(group=g, reference=int(r[i]), new=int(q[i]), reference_share=float(p_ref[i]),
+                     new_share=float(p_new[i]))
+        for i, g in enumerate([*names, NO_FIT])
+    ]  # fmt: skip
+    return SegmentMix(shares=shares, psi=value, chi2_p=p, level=level)
 
 
 def score_shift(
@@ -165,5 +231,7 @@ def score_shift(
         for label, r, q in zip(_bin_labels(edges), p_ref, p_new, strict=True)
     ]
     out.reference_tiers, out.new_tiers = _tiers(a.column("tier")), _tiers(b.column("tier"))
+    if spec.segments is not None:
+        out.segment_mix = segment_mix(spec, a, b, psi_review=psi_review, psi_rebuild=psi_rebuild, alpha=alpha)
     out.note = "; ".join(notes)
     return out
