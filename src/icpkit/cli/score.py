@@ -78,6 +78,8 @@ def score(
         )
         summary = {"rows": result.rows, "tiers": result.tier_counts}
     summary |= {"output": str(out), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}
+    if icp.personas:
+        summary["personas"] = _persona_counts(out, crm=fmt is not None, spark=chosen.name == "spark")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -88,3 +90,33 @@ def score(
     for name in TIER_NAMES:
         table.add_row(name, f"{summary['tiers'].get(name, 0):,}")
     console.print(table)
+    if "personas" in summary:
+        people = Table()
+        people.add_column("persona")
+        people.add_column("records", justify="right")
+        for name, n in summary["personas"].items():
+            people.add_row(name, f"{n:,}")
+        console.print(people)
+
+
+def _persona_counts(out: Path, *, crm: bool, spark: bool) -> dict[str, int]:
+    """Records per persona in the written output, most first (``none``: no persona matched)."""
+    import duckdb
+
+    column = "icp_persona" if crm else "persona"
+    suffix = out.suffix.lower()
+    if spark:
+        source, path = "read_parquet(?)", str(out / "*.parquet")
+    elif suffix == ".parquet":
+        source, path = "read_parquet(?)", str(out)
+    elif suffix == ".jsonl":
+        source, path = "read_json_auto(?)", str(out)
+    else:
+        source, path = "read_csv(?, header = true, all_varchar = true)", str(out)
+    con = duckdb.connect()
+    try:
+        name = f"coalesce(nullif(\"{column}\", ''), 'none')"
+        rows = con.execute(f"SELECT {name}, count(*) FROM {source} GROUP BY 1 ORDER BY 2 DESC, 1", [path]).fetchall()
+    finally:
+        con.close()
+    return {str(name): int(n) for name, n in rows}

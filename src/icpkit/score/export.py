@@ -2,7 +2,8 @@
 
 HubSpot matches an import row to a record by ``Record ID``, Salesforce (Data Import Wizard / Data Loader) by ``Id``.
 The score travels as four custom properties: ``icp_score``, ``icp_tier``, ``icp_route`` and ``icp_reasons`` (the
-matched criteria and exclusions in plain words, so a rep reads why, not ``firmographic.0``).
+matched criteria and exclusions in plain words, so a rep reads why, not ``firmographic.0``). A spec with buyer
+personas adds ``icp_persona`` (the matched persona's name, empty when none matched).
 
 Every text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, or a tab or
 carriage return) is prefixed with ``'``: a company named ``=HYPERLINK(…)`` stays text.
@@ -125,10 +126,12 @@ def neutralise_sql(expr: str) -> str:
     return f"CASE WHEN {starts} THEN '''' || {expr} ELSE {expr} END"
 
 
-def crm_columns(fmt: str) -> list[str]:
+def crm_columns(fmt: str, spec: ICPSpec | None = None) -> list[str]:
+    """The import's header: the record id the CRM matches on, the score properties, ``icp_persona`` with personas."""
     if fmt not in CRM_FORMATS:
         raise InputError(f"unknown export format '{fmt}': use {', '.join(CRM_FORMATS)}")
-    return [CRM_FORMATS[fmt], *SCORE_COLUMNS]
+    persona = ["icp_persona"] if spec is not None and spec.personas else []
+    return [CRM_FORMATS[fmt], *SCORE_COLUMNS, *persona]
 
 
 def crm_select_sql(spec: ICPSpec, fmt: str, id_column: str) -> str:
@@ -157,6 +160,7 @@ def crm_select_sql(spec: ICPSpec, fmt: str, id_column: str) -> str:
             "tier AS icp_tier",
             f"{neutralise_sql('route')} AS icp_route",
             f"{neutralise_sql(reasons)} AS icp_reasons",
+            *(["coalesce(persona, '') AS icp_persona"] if spec.personas else []),
         ]
     )
 
@@ -165,7 +169,7 @@ def write_crm_csv(
     spec: ICPSpec, rows: Iterable[Mapping[str, Any]], out: str | Path, *, fmt: str, id_column: str
 ) -> int:
     """Write scored rows (dicts with score, tier, route, matched, exclusions_hit) as a CRM import CSV, atomically."""
-    header = crm_columns(fmt)
+    header = crm_columns(fmt, spec)
     n = 0
     with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -180,6 +184,7 @@ def write_crm_csv(
                     r["tier"],
                     neutralise(r["route"]),
                     neutralise(reasons),
+                    *([r.get("persona") or ""] if spec.personas else []),
                 ]
             )
             n += 1
