@@ -30,7 +30,7 @@ from icpkit.score.semantics import TIER_NAMES
 from icpkit.score.vector import score_table
 from icpkit.spec.io import content_hash
 from icpkit.spec.model import LAYERS, Clause, Criterion, Evidence, ICPSpec
-from icpkit.words import clause_text, criterion_text, icp_sentence
+from icpkit.words import clause_text, criterion_text, icp_sentence, persona_text, routing_rule_text
 
 __all__ = ["STATUS_LABELS", "exclusion_text", "reasoning", "render_report", "report_context"]
 
@@ -313,6 +313,25 @@ def _validation(validation: Any) -> dict[str, Any] | None:
     return {"report": validation, "figs": figs, "headline": headline, "how": how, "verdicts": validation.verdicts}
 
 
+def _personas(spec: ICPSpec | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The personas (plain words and evidence) and routing rules the report lists after page one."""
+    if spec is None:
+        return [], []
+    rows = []
+    for p in spec.personas:
+        ev = p.evidence
+        rows.append(
+            {
+                "name": p.name,
+                "text": persona_text(p),
+                "support": ev.support if ev else None,
+                "lift": _lift_ci(ev.lift, ev.lift_low, ev.lift_high) if ev and ev.lift is not None else "",
+                "q": _q(ev.q) if ev else "",
+            }
+        )
+    return rows, [routing_rule_text(r) for r in spec.routing_rules]
+
+
 def report_context(
     build_result: BuildResult | None,
     validation: Any = None,
@@ -373,6 +392,7 @@ def report_context(
         ctx["layers"] = _layers(spec)
         ctx["exclusions"] = [{"text": exclusion_text(e), "reason": e.reason} for e in spec.exclusions]
         ctx["behavioural_points"] = sum(c.points for layer, c in spec.criteria() if layer == "behavioral")
+    ctx["personas"], ctx["routing_rules"] = _personas(spec)
     win = _tier_rate_rows(validation, "win_rate")
     churn = _tier_rate_rows(validation, "churn_rate")
     if win and any(r.value is not None for r in win):
