@@ -3,6 +3,7 @@ access lines without secrets or personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
@@ -297,3 +298,18 @@ def test_buffered_access_lines_reach_the_stream_on_flush() -> None:
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert [e["method"] for e in lines] == ["GET", "POST"]
     assert lines[0]["ts"].endswith("Z") and len(lines[0]["ts"]) == len("2026-01-01T00:00:00.000Z")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.dates(min_value=dt.date(1, 1, 1)).map(dt.date.isoformat),
+        st.text(alphabet="0123456789-W+ T:\t٣", min_size=8, max_size=12),
+        st.sampled_from(["2026-02-30", "2026-W10-1", " 2026-03-03", "2026-03-03 ", "2026-1-011", "٢٠٢٦-03-03"]),
+    )
+)
+def test_the_fast_date_reading_agrees_with_the_scorers(text: str) -> None:
+    from icpkit.api.scoring import read_date
+    from icpkit.score.semantics import norm_text, parse_date
+
+    assert read_date(text) == parse_date(norm_text(text))

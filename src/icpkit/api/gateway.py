@@ -171,9 +171,8 @@ class Gateway:
                 raise
             await _respond(send, 500, error_body(500, "internal error", None, request_id), extra, sent)
         finally:
-            ms = round((perf_counter() - start) * 1000, 3)
             where = path if path in ROUTES else "-"
-            self.log.access(method, where, sent[0], ms, served.hash, request_id, records)
+            self.log.access(method, where, sent[0], (perf_counter() - start) * 1000, served.hash, request_id, records)
 
     async def _delegate(
         self, scope: Scope, receive: Receive, send: Send, extra: list, sent: list[int], request_id: str, served: Any

@@ -8,10 +8,11 @@ stream so one ``jq`` reads both.
 ``flush_every`` > 0 buffers lines and writes them at most that many seconds apart (the service flushes on a timer
 and at shutdown): one write system call per request is a measurable share of a sub-millisecond request.
 
-Access lines are the per-request cost, so :meth:`JsonLog.access` fills a fixed template instead of serialising a
-dict: every value in it is a number or text the gateway has already restricted to JSON-safe characters (a known
-path or ``-``, a hex hash, a request id matching ``[A-Za-z0-9._-]``); only an unusual method goes through orjson.
-The timestamp's seconds part is formatted once per second.
+Access lines are the per-request cost, so :meth:`JsonLog.access` only queues the line's values (a tuple) and the
+line is written out when the buffer is flushed, into a fixed template instead of through a dict: every value in
+it is a number or text the gateway has already restricted to JSON-safe characters (a known path or ``-``, a hex
+hash, a request id matching ``[A-Za-z0-9._-]``); only an unusual method goes through orjson. A timestamp's seconds
+part is formatted once per second. Unbuffered (``flush_every`` 0), each line is written at once as before.
 """
 
 from __future__ import annotations
@@ -35,19 +36,18 @@ class JsonLog:
         self.stream = stream
         self.flush_every = flush_every
         self._lock = threading.Lock()  # events come from the watcher thread too
-        self._pending: list[str] = []
+        self._pending: list[str | tuple[Any, ...]] = []  # lines, or access lines' values
         self._last_flush = time.monotonic()
-        self._second = -1
-        self._stamp = ""
+        self._stamp: tuple[int, str] = (-1, "")
 
-    def _ts(self) -> str:
+    def _ts(self, now: float | None = None) -> str:
         """UTC time with milliseconds; the seconds part is formatted once per second."""
-        now = time.time()
+        now = time.time() if now is None else now
         second = int(now)
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
+        cached = self._stamp  # (second, its text), swapped whole: the watcher thread writes events too
+        if cached[0] != second:
+            cached = self._stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{cached[1]}.{int((now - second) * 1000):03d}Z"
 
     def write(self, entry: dict[str, Any]) -> None:
         if self.stream is None:
@@ -58,19 +58,22 @@ class JsonLog:
         self, method: str, path: str, status: int, ms: float, spec_hash: str, request_id: str, records: int | None
     ) -> None:
         """One access line; ``path`` and ``request_id`` must already be JSON-safe text (the gateway makes them so)."""
-        if self.stream is None:
-            return
+        if self.stream is not None:
+            self._add((time.time(), method, path, status, ms, spec_hash, request_id, records))
+
+    def _line(self, entry: tuple[float, str, str, int, float, str, str, int | None]) -> str:
+        now, method, path, status, ms, spec_hash, request_id, records = entry
         m = method if method in _METHODS else orjson.dumps(method).decode()[1:-1]
         tail = "}\n" if records is None else f',"records":{records}}}\n'
-        self._add(
-            f'{{"ts":"{self._ts()}","method":"{m}","path":"{path}","status":{status},"ms":{ms},'
+        return (
+            f'{{"ts":"{self._ts(now)}","method":"{m}","path":"{path}","status":{status},"ms":{round(ms, 3)},'
             f'"spec_hash":"{spec_hash}","request_id":"{request_id}"{tail}'
         )
 
     def event(self, event: str, **fields: Any) -> None:
         self.write({"event": event, **fields})
 
-    def _add(self, line: str) -> None:
+    def _add(self, line: str | tuple[Any, ...]) -> None:
         with self._lock:
             self._pending.append(line)
             if self.flush_every <= 0 or time.monotonic() - self._last_flush >= self.flush_every:
@@ -86,7 +89,7 @@ class JsonLog:
         if not lines or self.stream is None:
             return
         try:
-            self.stream.write("".join(lines))
+            self.stream.write("".join(x if type(x) is str else self._line(x) for x in lines))  # type: ignore[arg-type]
             self.stream.flush()
         except (OSError, ValueError):  # a closed or full stream must not fail a request
             pass
