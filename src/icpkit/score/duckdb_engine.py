@@ -332,6 +332,7 @@ def score_file(
                     select=select,
                     masks=masks,
                     outputs=outputs,
+                    enum_labels=kind == "parquet" and not crm,
                 )
                 sql = render(query, "duckdb")
             if crm:
