@@ -87,11 +87,11 @@ def _interrupted(signum: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    _register_commands()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICPKIT_DEBUG") == "1"
     try:
-        with _signals_unwind():
+        with _signals_unwind():  # from the imports of the commands on, which take a moment
+            _register_commands()
             rv = app(args=args, standalone_mode=False)
     except IcpkitError as exc:
         if debug:
