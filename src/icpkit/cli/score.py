@@ -42,6 +42,9 @@ def score(
         False, "--keep-order", help="Write rows in input order (more memory on very large files)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    columns: str | None = typer.Option(
+        None, "--columns", help="Scoring columns to write, comma-separated (e.g. score,tier; default: all)."
+    ),
 ) -> None:
     """Score records: one row per input record with its id, score, tier, route and the explanation."""
     if fmt is not None and fmt not in CRM_FORMATS:
@@ -55,6 +58,8 @@ def score(
     if chosen.name == "spark":
         from icpkit.score.spark import score_parquet
 
+        if columns:
+            raise InputError("--columns is a duckdb and python engine option")
         if fmt or out.suffix.lower() != ".parquet" or source.suffix.lower() != ".parquet":
             raise InputError("--engine spark reads and writes Parquet (use duckdb for CSV or a CRM --format)")
         counts = score_parquet(icp, str(source), str(out), as_of=when, explain=explain)
@@ -75,6 +80,7 @@ def score(
             progress=not as_json and console.is_terminal,
             engine=chosen.name,
             keep_order=keep_order,
+            outputs=[c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None,
         )
         summary = {"rows": result.rows, "tiers": result.tier_counts}
     summary |= {"output": str(out), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}
