@@ -14,12 +14,20 @@ import typer
 
 from icpkit.cli import app, console
 from icpkit.cli._progress import progress_bar
+from icpkit.cli.build import _segments_option
 from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
 from icpkit.csvsafe import check_writable, write_text
-from icpkit.errors import InputError
+from icpkit.discover import ICPBuilder
+from icpkit.errors import InputError, InsufficientSignalError
 from icpkit.report import render_report
+from icpkit.segments import SegmentFinder
+from icpkit.spec.model import ICPSpec
 
 __all__ = ["report"]
+
+
+def _has_criteria(spec: ICPSpec) -> bool:
+    return bool(spec.criteria()) or any(seg.criteria() for _, seg in spec.segment_specs())
 
 
 @app.command()
@@ -49,6 +57,9 @@ def report(
     min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
     min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),
+    segments: str | None = typer.Option(
+        None, "--segments", help="Build with segment discovery ('auto' or 1-3) when no --spec is given."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of what was written."),
 ) -> None:
     """Write the one-page ICP document (sentence, criteria with evidence, exclusions, tiers, held-out figures,
@@ -57,6 +68,9 @@ def report(
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    n_segments = _segments_option(segments) if segments is not None else None
+    if n_segments is not None and spec is not None:
+        raise InputError("--segments builds the spec: drop it when presenting a --spec")
     check_writable(out)  # a read-only folder fails now, not after the build and the backtest
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
@@ -65,10 +79,18 @@ def report(
             mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map,
         )  # fmt: skip
         tell("building the ICP", 0.1)
-        build, why_not = full_build(inputs.dataset, params)
+        if n_segments in (None, 1):
+            build, why_not = full_build(inputs.dataset, params)
+        else:  # the single build is part of segment discovery: its base
+            try:
+                found = SegmentFinder(ICPBuilder(**params), n_segments=n_segments).fit(inputs.dataset)
+                build, why_not = found.base, None
+                inputs.spec = found.spec if found.segmented else None
+            except InsufficientSignalError as exc:
+                build, why_not = None, str(exc)
         shown = inputs.spec or (build.spec if build is not None else None)
         sizing = None
-        if inputs.universe is not None and shown is not None and shown.criteria():
+        if inputs.universe is not None and shown is not None and _has_criteria(shown):
             from icpkit.size import size_universe
 
             tell("sizing the universe", 0.4)
@@ -99,6 +121,7 @@ def report(
         "validated": validation is not None,
         "passed": validation.passed if validation is not None else None,
         "sized": sizing is not None,
+        "segments": [name for name, _ in shown.segment_specs()] if shown is not None else [],
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -159,6 +159,11 @@ def _tiers_and_scores(spec: ICPSpec, accounts: pa.Table | None, build: BuildResu
     return tiers, scores
 
 
+def _has_criteria(spec: ICPSpec) -> bool:
+    """Whether the spec (or any of its segments) has a criterion."""
+    return bool(spec.criteria()) or any(seg.criteria() for _, seg in spec.segment_specs())
+
+
 def _layers(spec: ICPSpec) -> list[dict[str, Any]]:
     out = []
     for layer in LAYERS:
@@ -211,18 +216,22 @@ def _candidates(table: pa.Table) -> tuple[list[dict[str, Any]], int]:
 
 
 def _forest(spec: ICPSpec, candidates: pa.Table) -> list[ForestRow]:
+    parts = [(f"{name}: ", seg) for name, seg in spec.segment_specs()] or [("", spec)]  # segments: named rows
     rows = [
-        ForestRow(criterion_text(c), c.evidence.lift, c.evidence.lift_low, c.evidence.lift_high, "kept")
-        for _, c in spec.criteria()
+        ForestRow(pre + criterion_text(c), c.evidence.lift, c.evidence.lift_low, c.evidence.lift_high, "kept")
+        for pre, part in parts
+        for _, c in part.criteria()
         if c.evidence is not None and _finite(c.evidence.lift)
     ]
     rows += [
         ForestRow(
-            "excluded: " + exclusion_text(e), e.evidence.lift, e.evidence.lift_low, e.evidence.lift_high, "exclusion"
+            pre + "excluded: " + exclusion_text(e), e.evidence.lift, e.evidence.lift_low, e.evidence.lift_high,
+            "exclusion",
         )
-        for e in spec.exclusions
+        for pre, part in parts
+        for e in part.exclusions
         if e.evidence is not None and _finite(e.evidence.lift)
-    ]
+    ]  # fmt: skip
     if candidates.num_rows and "status" in candidates.column_names:
         for r in candidates.to_pylist():
             if r["status"] == "overfit" and _finite(r.get("lift")):
@@ -349,7 +358,7 @@ def report_context(
     if build_result is None and insufficient is None:
         raise ValueError("render_report needs a build result, or the reason there is none (insufficient=...)")
     spec = spec or (build_result.spec if build_result is not None else None)
-    no_signal = build_result is None or build_result.no_signal or spec is None or not spec.criteria()
+    no_signal = build_result is None or build_result.no_signal or spec is None or not _has_criteria(spec)
     ctx: dict[str, Any] = {
         "title": title or (f"Ideal Customer Profile — {spec.name}" if spec else "Ideal Customer Profile"),
         "paper": paper,
@@ -363,6 +372,7 @@ def report_context(
         "sizing": sizing.report if sizing is not None else None,
         "diff": _diff_lines(diff),
         "charts": {},
+        "segments": [],
     }
     charts = ctx["charts"]
     if build_result is not None:
@@ -392,6 +402,12 @@ def report_context(
         ctx["layers"] = _layers(spec)
         ctx["exclusions"] = [{"text": exclusion_text(e), "reason": e.reason} for e in spec.exclusions]
         ctx["behavioural_points"] = sum(c.points for layer, c in spec.criteria() if layer == "behavioral")
+    if spec is not None and spec.segments is not None and not no_signal:  # segments side by side on page 1
+        from icpkit.report.segments import segment_charts, segment_columns
+
+        ctx["segments"] = segment_columns(spec, _layers, exclusion_text, build=build_result, accounts=accounts,
+                                          validation=validation, sizing=sizing)  # fmt: skip
+        charts.update(segment_charts(ctx["segments"], validation))
     ctx["personas"], ctx["routing_rules"] = _personas(spec)
     win = _tier_rate_rows(validation, "win_rate")
     churn = _tier_rate_rows(validation, "churn_rate")
