@@ -301,13 +301,14 @@ def build(
             write_csv(result.candidates, evidence)
     summary = build_summary(result, out=written)
     if written:
+        summary["hash"] = spec.content_hash()  # the written spec's, personas and routing rules included
         summary["personas"] = persona_summary(spec)
         summary["routing_rules"] = [r.model_dump(exclude_none=True) for r in spec.routing_rules]
     summary["notes"] = [*summary["notes"], *persona_notes]
     parts = found.segments if found is not None and found.segmented else []
     if parts:
         names = [seg.name for seg in found.spec.segments or []]
-        summary["hash"] = found.spec.content_hash()
+        summary["hash"] = (spec if written else found.spec).content_hash()
         summary["segments"] = {n: build_summary(part) for n, part in zip(names, parts, strict=True)}
         summary["notes"] = [*summary["notes"], *found.notes]
     if record is not None:
