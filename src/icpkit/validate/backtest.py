@@ -73,6 +73,7 @@ def _per_segment(
     avail: Availability,
     fit_tiers: Sequence[str],
     source: Literal["rebuilt", "under_test"],
+    in_sample: bool = False,
 ) -> list[SegmentValidation]:
     """Each segment's fit accounts (best segment, tier 1–2) against every non-fit account: figures and verdicts."""
     judged = np.asarray(outcomes.column("judged").to_numpy(zero_copy_only=False), dtype=bool)
@@ -94,6 +95,7 @@ def _per_segment(
             comparisons=compare(seg_fit, outcomes, avail, judged=seg_judged),
             tiers=tier_rows(np.where(mine, tiers, ""), outcomes, avail),
             criteria=_criteria(seg),
+            in_sample=in_sample,
         )
         vs = [v for v in verdicts(figs) if v.check != "signal"]
         n = int((mine & judged).sum())
@@ -329,7 +331,9 @@ def validate(
             in_sample=in_sample, criteria=_criteria(under_spec),
         )  # fmt: skip
         if best_u is not None:
-            per_segment += _per_segment(under_spec, tiers_u, best_u, outcomes, avail, fit_tiers, "under_test")
+            per_segment += _per_segment(
+                under_spec, tiers_u, best_u, outcomes, avail, fit_tiers, "under_test", in_sample
+            )
 
     leads_result = leads_check(under_spec, leads, as_of=as_of) if leads is not None and under_spec else None
     if sizing is None and universe is not None and under_spec is not None:
