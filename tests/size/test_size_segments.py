@@ -116,3 +116,19 @@ def test_cli_prints_segments_and_exports_them(history, universe, tmp_path, capsy
     with abm.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert {r["ICP Segment"] for r in rows} == {"midmarket", "enterprise"}
+
+
+def test_the_checklist_has_one_saved_search_per_segment(history):
+    from icpkit.size import build_checklist
+    from icpkit.spec.model import Clause
+
+    c = build_checklist(history.truth, sam=[Clause(field="country", op="in", value=["United States"])])
+    assert c.providers == [] and [s.spec for s in c.segments] == ["planted-truth.midmarket", "planted-truth.enterprise"]
+    for seg, (_, part) in zip(c.segments, history.truth.segment_specs(), strict=True):
+        apollo = next(p for p in seg.providers if p.provider == "apollo")
+        assert apollo.items[0].source == "sam"  # the shared SAM filter in every segment's search
+        assert seg.tiers == part.tiers.model_dump()
+    text = c.to_markdown()
+    assert text.count("## Segment: ") == 2 and "2 segments: build one saved search per segment." in text
+    enterprise = text[text.index("## Segment: planted-truth.enterprise") :]
+    assert "SAP" in enterprise and "HubSpot" not in enterprise

@@ -129,17 +129,24 @@ class Checklist(BaseModel):
     spec: str
     tiers: dict[str, int]
     providers: list[ProviderChecklist]
+    segments: list[Checklist] = []  # a multi-segment spec: one checklist (one saved search) per segment
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, level: int = 1) -> str:
+        h = "#" * level
+        if self.segments:
+            lines = [f"{h} ICP filter checklist: {self.spec}", "",
+                     f"{len(self.segments)} segments: build one saved search per segment."]  # fmt: skip
+            parts = [s.to_markdown(level + 1) for s in self.segments]
+            return "\n".join(lines) + "\n\n" + "\n".join(parts)
         t = self.tiers
         lines = [
-            f"# ICP filter checklist: {self.spec}",
+            f"{h} {'ICP filter checklist' if level == 1 else 'Segment'}: {self.spec}",
             "",
             "SAM filters: apply all. Criteria: each adds its points; a company reaches tier 1 at "
             f"{t['tier1']}, tier 2 at {t['tier2']}, tier 3 at {t['tier3']}. Exclusions: put in the tool's exclude box.",
         ]
         for p in self.providers:
-            lines += ["", f"## {p.name}", ""]
+            lines += ["", f"{h}# {p.name}", ""]
             for i in p.items:
                 if not i.expressible:
                     continue
@@ -338,7 +345,12 @@ def provider_name(provider: str) -> str:
 
 
 def build_checklist(spec: ICPSpec, *, sam: Sequence[Clause] = (), providers: Sequence[str] = PROVIDERS) -> Checklist:
-    """Every SAM clause, criterion (by points, highest first) and exclusion, per tool."""
+    """Every SAM clause, criterion (by points, highest first) and exclusion, per tool; per segment for a spec with
+    segments (each segment's checklist carries the shared SAM filters)."""
+    if spec.segments is not None:
+        parts = [build_checklist(seg, sam=[*(spec.sam or []), *sam], providers=providers)
+                 for _, seg in spec.segment_specs()]  # fmt: skip
+        return Checklist(spec=spec.name, tiers=spec.tiers.model_dump(), providers=[], segments=parts)
     clauses: list[tuple[Source, str | None, Clause, int | None]] = [
         ("sam", None, c, None) for c in [*(spec.sam or []), *sam]
     ]
