@@ -11,11 +11,14 @@ With ``--repeat N`` the lines run in rounds (floor, score, explain, … then aga
 wall time of the N, so load from other processes on the machine shows up as noise in every line alike. Printed side
 by side in one run:
 
-1. floor: a bare DuckDB scan reading the columns the spec reads and writing one column to Parquet
-2. icpkit DuckDB engine, score + tier (+ layer scores)
-3. icpkit DuckDB engine with full explanations (matched / unknown / exclusions_hit)
+1. floor: a bare DuckDB scan reading the columns icpkit reads (the id and the spec's fields) and writing one
+   column to Parquet with the same writer settings (row groups of ~128k rows, DuckDB's default compression)
+2. icpkit DuckDB engine, score + tier: ``score_file(..., explain=False, outputs=["score", "tier"])``, which is
+   ``icpkit score --no-explain --columns score,tier``; the id, score and tier are written
+3. icpkit DuckDB engine, score + tier + full explanations (matched / unknown / exclusions_hit, as the BIGINT
+   bitmasks Parquet output carries by default)
 4. pandas, the same spec written the obvious vectorised way (score + tier)
-5. icpkit Spark engine in local mode (score + tier)
+5. icpkit Spark engine in local mode (score, tier, route and layer scores: Spark writes every scoring column)
 
 Targets: (2) within 2.5x the floor, (3) at most 30% over (2), (2) at least 15x faster than (4), memory flat in rows.
 """
@@ -196,10 +199,11 @@ def _columns() -> list[str]:
 def run_floor(src: Path, out: Path) -> dict[str, Any]:
     import duckdb
 
-    cols = ", ".join(f'"{c}"' for c in _columns())
+    cols = ", ".join(f'"{c}"' for c in ["account_id", *_columns()])
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
-    # hash() of every column the spec reads forces them all to be read and decoded; one column is written.
+    # hash() of every column icpkit reads (the id it writes back and the spec's fields) forces them all to be read
+    # and decoded; one column is written.
     con.execute(
         f"COPY (SELECT hash({cols}) AS x FROM read_parquet('{src}')) TO '{out}' "
         f"(FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP})"
@@ -212,18 +216,20 @@ def run_icpkit(src: Path, out: Path, explain: bool) -> dict[str, Any]:
     from icpkit.spec import ICPSpec
 
     spec = ICPSpec.model_validate(spec_dict())
-    summary = score_file(spec, src, out, explain=explain, select=["account_id"], progress=False)
+    outputs = ["score", "tier", *(["matched", "unknown", "exclusions_hit"] if explain else [])]
+    summary = score_file(spec, src, out, explain=explain, select=["account_id"], outputs=outputs, progress=False)
     return {"tiers": summary.tier_counts}
 
 
 def run_pandas(src: Path, out: Path) -> dict[str, Any]:
     """The same spec the way a data scientist would write it first (score + tier, no explanations).
 
-    ``pd.read_parquet`` of the spec's columns; text criteria ``.str.strip().str.lower().isin(...)``; numbers
-    ``between`` / ``ge``; flags ``fillna(False)``; dates ``pd.to_datetime`` against the window; the multi-valued
-    field turned once into a Python set per row (``Series.map``) and each list criterion a ``map`` of a set test over
-    it; points added with ``np.where``, the tier with ``np.select``; ``account_id``, score and tier written with
-    ``to_parquet``. It is vectorised where pandas is (strings are object columns, as ``read_parquet`` gives them) and
+    ``pd.read_parquet`` of the spec's columns (text as pandas' default string dtype, lists as object cells);
+    text criteria ``.str.strip().str.lower().isin(...)``; numbers ``between`` / ``ge``; flags ``fillna(False)``;
+    dates ``pd.to_datetime`` against the window; the multi-valued field exploded once to one normalised item per
+    row, each list criterion an ``isin`` over the items folded back per account with ``groupby(level=0).any()``
+    (measured on 2M rows: 2.6x less CPU than a Python set per row tested with ``Series.map``); points added with
+    ``np.where``, the tier with ``np.select``; ``account_id``, score and tier written with ``to_parquet``. It is
     not hand-tuned; its edge cases (NaN, whitespace-only text) are close to, not exactly, the reference's.
     """
     import numpy as np
@@ -237,7 +243,13 @@ def run_pandas(src: Path, out: Path) -> dict[str, Any]:
     def norm(col: str) -> pd.Series:
         return df[col].str.strip().str.lower()
 
-    stack = df["tech_stack"].map(lambda v: None if v is None else {x.strip().lower() for x in v if x})
+    items = df["tech_stack"].explode().str.strip().str.lower()  # one row per item, indexed by its account
+    listed = df["tech_stack"].notna()
+
+    def has(values: list[str]) -> pd.Series:
+        hit = items.isin(values).groupby(level=0).any()
+        return hit & listed
+
     as_of = pd.Timestamp(AS_OF)
     for criteria in s["layers"].values():
         for c in criteria:
@@ -260,13 +272,15 @@ def run_pandas(src: Path, out: Path) -> dict[str, Any]:
                 d = pd.to_datetime(df[f])
                 m = (d <= as_of) & (d >= as_of - pd.Timedelta(days=v))
             else:
-                want = {x.lower() for x in v}
+                want = [x.lower() for x in v]
                 if op == "contains_any":
-                    m = stack.map(lambda h, w=want: bool(h) and not w.isdisjoint(h))
+                    m = has(want)
                 elif op == "contains_all":
-                    m = stack.map(lambda h, w=want: bool(h) and w <= h)
+                    m = has(want[:1])
+                    for w in want[1:]:
+                        m = m & has([w])
                 else:
-                    m = stack.map(lambda h, w=want: h is not None and w.isdisjoint(h))
+                    m = listed & ~has(want)
             for extra in c.get("also", []):
                 m = m & df[extra["field"]].ge(extra["value"])
             score += np.where(m.fillna(False).to_numpy(dtype=bool), c["points"], 0)
