@@ -1,14 +1,16 @@
 """Personas and routing rules compiled for the Python and Arrow engines, by the rules of ``score.semantics``.
 
 The persona is decided after the fit score and never feeds it: these functions take the tier and route the fit
-engines produced and add ``persona``, ``persona_match`` and the rule-based route. For one record the patterns
-become plain substring tests on the padded words (no regular expression from the spec runs); for a table each
-pattern is one Arrow ``match_substring`` over the normalised column.
+engines produced and add ``persona``, ``persona_match`` and the rule-based route. For one record each list of
+patterns is one search for its literal needles in the padded words, written into the scorer's generated code,
+with the words of repeated titles cached; for a table each pattern is one Arrow ``match_substring`` over the
+normalised column. No regular expression from the spec ever runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,9 @@ import pyarrow.compute as pc
 from icpkit.score.semantics import TIER_NAMES, WORD_SEPARATORS, needle, persona_words
 from icpkit.spec.model import NO_PERSONA, ICPSpec
 
-__all__ = ["PERSONA_COLUMNS", "apply_personas_table", "compile_persona", "route_table"]
+__all__ = ["PERSONA_COLUMNS", "apply_personas_table", "persona_lines", "route_table"]
 
 PERSONA_COLUMNS = ("persona", "persona_match")
-
-Matcher = Callable[[Callable[[str], Any]], tuple[str | None, int]]
 
 
 def route_table(spec: ICPSpec) -> dict[tuple[str, str | None], str]:
@@ -39,36 +39,72 @@ def route_table(spec: ICPSpec) -> dict[tuple[str, str | None], str]:
     return out
 
 
-def compile_persona(spec: ICPSpec) -> Matcher:
-    """``match(get) -> (persona, strength)`` where ``get`` reads a record field; needles computed once."""
+def _finder(patterns: Sequence[str]) -> Callable[[str], Any]:
+    """Whether padded words hold one of the patterns' needles, in one C-level search.
+
+    The needles are literal text (letters, digits and spaces, escaped): an alternation of literals, never a
+    pattern from the spec, so the search is linear and cannot be made to backtrack.
+    """
+    return re.compile("|".join(re.escape(needle(p)) for p in patterns)).search
+
+
+_CACHE_SIZE = 4096  # distinct values one compiled scorer keeps the words of before its cache starts over
+_MISS = object()
+
+
+def persona_lines(spec: ICPSpec, const: Callable[[str, Any], str]) -> list[str]:
+    """Straight-line code setting ``persona`` and ``pm`` for the Python scorer's generated function.
+
+    The rules of :mod:`icpkit.score.semantics`, written out per persona so a lead costs a dictionary lookup
+    per field and one C-level search per list (no Python loop or call per persona). ``const`` binds a value as a
+    factory argument of the generated function and returns its name: no spec value becomes source text.
+    """
     pf = spec.persona_fields
     fields = (pf.title, pf.seniority, pf.department)
-    plan = []
+    cache: dict[str, str | None] = {}
+
+    def words(v: Any) -> str | None:
+        w = persona_words(v)
+        if type(v) is str:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[v] = w
+        return w
+
+    lookup, miss, norm = const("PC", cache.get), const("PMISS", _MISS), const("PW", words)
+    lines = []
+    for i, f in enumerate(fields):
+        if not any((p.titles or p.exclude_titles, p.seniority, p.department)[i] for p in spec.personas):
+            lines.append(f"w{i} = None")
+            continue
+        lines += [
+            f"v = get({const('PF', f)})",
+            "if type(v) is str:",
+            f"    w{i} = {lookup}(v, {miss})",
+            f"    if w{i} is {miss}:",
+            f"        w{i} = {norm}(v)",
+            "else:",
+            f"    w{i} = None if v is None else {norm}(v)",
+        ]
+    lines += ["persona = None", "pm = 0"]
     for p in spec.personas:
-        lists = [(i, tuple(needle(x) for x in pats)) for i, pats in enumerate((p.titles, p.seniority, p.department))]
-        plan.append((p.name, tuple(needle(x) for x in p.exclude_titles), tuple(lst for lst in lists if lst[1])))
-
-    def match(get: Callable[[str], Any]) -> tuple[str | None, int]:
-        values = [persona_words(get(f)) for f in fields]
-        title = values[0]
-        for name, vetoes, lists in plan:
-            if title is not None and vetoes and any(n in title for n in vetoes):
-                continue
-            yes = 0
-            for i, needles in lists:
-                v = values[i]
-                if v is None:
-                    continue
-                if any(n in v for n in needles):
-                    yes += 1
-                else:
-                    break
-            else:
-                if yes:
-                    return name, 100 * yes // len(lists)
-        return None, 0
-
-    return match
+        lists = [(i, pats) for i, pats in enumerate((p.titles, p.seniority, p.department)) if pats]
+        body = ["y = 0", "ok = True"]
+        for i, pats in lists:
+            body += [
+                f"if w{i} is not None:",
+                f"    if {const('PS', _finder(pats))}(w{i}):",
+                "        y += 1",
+                "    else:",
+                "        ok = False",
+            ]
+        strengths = const("PST", tuple(100 * k // len(lists) for k in range(len(lists) + 1)))
+        body += ["if ok and y:", f"    persona, pm = {const('PN', p.name)}, {strengths}[y]"]
+        guard = "if persona is None:"
+        if p.exclude_titles:
+            guard = f"if persona is None and (w0 is None or not {const('PV', _finder(p.exclude_titles))}(w0)):"
+        lines += [guard, *(f"    {line}" for line in body)]
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------- Arrow
@@ -149,8 +185,3 @@ def _ruled_routes(spec: ICPSpec, out: pa.Table, chosen: np.ndarray) -> pa.Array:
         pick[rows] = routes.index(route)
     ruled = pa.array(routes or [""], pa.string()).take(pa.array(np.where(pick < 0, 0, pick), pa.int64()))
     return pc.if_else(pa.array(pick >= 0), ruled, out.column("route").combine_chunks())
-
-
-def persona_of(spec: ICPSpec, record: Mapping[str, Any]) -> tuple[str | None, int]:
-    """The persona of one record (compiled per call: for tests and one-off use)."""
-    return compile_persona(spec)(record.get)

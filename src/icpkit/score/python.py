@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
+from operator import truediv
 from typing import Any
 
 from icpkit.errors import SpecError
-from icpkit.score.persona import compile_persona, route_table
+from icpkit.score.persona import persona_lines, route_table
 from icpkit.score.semantics import (
     TIER_NAMES,
     WHITESPACE,
@@ -196,17 +197,19 @@ class _Result(ScoreResult):
 
     @property  # type: ignore[override]
     def layer_scores(self) -> dict[str, float]:
-        try:
+        lazy = self._lazy  # None once divided out (no exception on the way: the API reads this per request)
+        if lazy is None:
             return _LAYER_SCORES.__get__(self)
-        except AttributeError:
-            (names, totals), *got = self._lazy
-            scores = {name: g / total for name, total, g in zip(names, totals, got, strict=True)}
-            _LAYER_SCORES.__set__(self, scores)
-            return scores
+        (names, totals), got = lazy[0], lazy[1:]
+        scores = dict(zip(names, map(truediv, got, totals), strict=True))
+        _LAYER_SCORES.__set__(self, scores)
+        self._lazy = None
+        return scores
 
     @layer_scores.setter
     def layer_scores(self, value: dict[str, float]) -> None:
         _LAYER_SCORES.__set__(self, value)
+        self._lazy = None
 
     def _fields(self) -> tuple[Any, ...]:
         return (
@@ -445,9 +448,7 @@ class Scorer:
         spec = self.spec
         if not spec.personas and not spec.routing_rules:
             return ["persona = pm = None"]
-        lines = [f"persona, pm = {w.const('PM', compile_persona(spec))}(get)" if spec.personas else "persona = None"]
-        if not spec.personas:
-            lines.append("pm = None")
+        lines = persona_lines(spec, w.const) if spec.personas else ["persona = pm = None"]
         if spec.routing_rules:
             lines.append(f"route = {w.const('RT', route_table(spec))}.get((tier, persona), route)")
         return lines
