@@ -163,14 +163,26 @@ def _wait_up(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit("the benchmark server did not start")
 
 
-def _wrk(url: str, connections: int, seconds: int, script: Path, body: Path) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, connections: int, seconds: int, script: Path, body: Path, server: int) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url]
+    cpu = _cpu_seconds(server)
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "BENCH_BODY": str(body)}, check=True)
+    cpu = _cpu_seconds(server) - cpu
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
     r = json.loads(line.removeprefix("RESULT "))
     if r["non2xx"] or r["socket"] or r["requests"] == 0:
         raise SystemExit(f"{url}: {r['non2xx']} non-2xx responses, {r['socket']} socket errors")
-    return {"p50": r["p50"] / 1000, "p99": r["p99"] / 1000, "rps": r["requests"] / (r["us"] / 1e6)}
+    rps = r["requests"] / (r["us"] / 1e6)
+    return {"p50": r["p50"] / 1000, "p99": r["p99"] / 1000, "rps": rps, "cpu": cpu / r["requests"] * 1e6}
 
 
 def _json_costs(lead: dict[str, Any], repeat: int = 20_000) -> list[tuple[str, float, float]]:
@@ -242,13 +254,14 @@ def main() -> None:
     try:
         _wait_up(url, proc)
         for path in targets.values():  # warm up every route once
-            _wrk(url + path, 4, 1, script, body)
+            _wrk(url + path, 4, 1, script, body, proc.pid)
         for _ in range(args.rounds):
             for conns in (1, 16):
                 for name, path in targets.items():
-                    r = _wrk(url + path, conns, args.duration, script, body)
+                    r = _wrk(url + path, conns, args.duration, script, body, proc.pid)
                     b = best.setdefault((conns, name), r)
                     b.update(p50=min(b["p50"], r["p50"]), p99=min(b["p99"], r["p99"]), rps=max(b["rps"], r["rps"]))
+                    b["cpu"] = min(b["cpu"], r["cpu"])
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -260,22 +273,29 @@ def main() -> None:
     found = [m for m in ("uvloop", "httptools") if _installed(m)]
     print(f"one uvicorn worker ({stack}; installed: {', '.join(found) or 'neither uvloop nor httptools'})")
     print(f"wrk, {args.duration:g} s per run, best of {args.rounds}; lead of {len(lead)} fields, 20-criterion spec")
-    head = f"{'conns':>5}  {'endpoint':30}{'p50 ms':>8}{'p99 ms':>8}{'req/s':>9}   {'p50 ×floor':>10}{'p99 ×floor':>11}"
-    print(head + f"{'req/s ×floor':>13}")
+    print("cpu µs/req: the server process's CPU time per request (user + system, so the kernel's share of each")
+    print("  response too); less sensitive to other work on the machine than req/s. floor/cpu: the req/s ratio a")
+    print("  server with a core of its own would reach")
+    head = f"{'conns':>5}  {'endpoint':30}{'p50 ms':>8}{'p99 ms':>8}{'req/s':>9}{'cpu µs/req':>11}   {'p50 ×floor':>10}"
+    print(head + f"{'p99 ×floor':>11}{'req/s ×floor':>13}{'floor/cpu':>10}")
     for conns in (1, 16):
         floor = best[(conns, "floor (bare ASGI)")]
         for name in targets:
             r = best[(conns, name)]
             ratios = "" if name.startswith("floor") else (
                 f"{r['p50'] / floor['p50']:>10.2f}{r['p99'] / floor['p99']:>11.2f}{r['rps'] / floor['rps']:>13.2f}"
+                f"{floor['cpu'] / r['cpu']:>10.2f}"
             )  # fmt: skip
-            print(f"{conns:>5}  {name:30}{r['p50']:>8.3f}{r['p99']:>8.3f}{r['rps']:>9,.0f}   {ratios}")
+            line = f"{conns:>5}  {name:30}{r['p50']:>8.3f}{r['p99']:>8.3f}{r['rps']:>9,.0f}{r['cpu']:>11.1f}   {ratios}"
+            print(line)
     one, many = best[(1, "icpkit /v1/score")], best[(16, "icpkit /v1/score")]
     share = many["rps"] / best[(16, "floor (bare ASGI)")]["rps"]
     print("targets for icpkit /v1/score:")
     print(f"  p50 at 1 connection < 0.3 ms: {one['p50']:.3f} ms, {'meets' if one['p50'] < 0.3 else 'MISSES'}")
     print(f"  p99 at 1 connection < 1 ms:   {one['p99']:.3f} ms, {'meets' if one['p99'] < 1 else 'MISSES'}")
     print(f"  req/s at 16 connections >= half the floor's: {share:.2f}, {'meets' if share >= 0.5 else 'MISSES'}")
+    by_cpu = best[(16, "floor (bare ASGI)")]["cpu"] / many["cpu"]
+    print(f"  (the same by server CPU per request: {by_cpu:.2f}, {'meets' if by_cpu >= 0.5 else 'misses'})")
     print("JSON in process (µs per call, best of 5):")
     for step, std, fast in _json_costs(lead):
         print(f"  {step:20} json {std:6.2f}   orjson {fast:6.2f}   ({std / fast:.1f}x)")

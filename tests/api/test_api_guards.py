@@ -313,3 +313,26 @@ def test_the_fast_date_reading_agrees_with_the_scorers(text: str) -> None:
     from icpkit.score.semantics import norm_text, parse_date
 
     assert read_date(text) == parse_date(norm_text(text))
+
+
+def test_queued_access_lines_render_as_the_json_they_stand_for() -> None:
+    import io
+
+    from icpkit.api import JsonLog
+
+    out = io.StringIO()
+    log = JsonLog(out, flush_every=3600)
+    log.access("POST", "/v1/score/batch", 200, 0.04567, "ab" * 32, "router-42.a_b", 3)
+    log.access('PR"OP\nFIND', "-", 400, 12.0, "cd" * 32, "0123abcd", None)
+    log.event("version_in_force", version=4)
+    assert out.getvalue() == ""
+    log.flush()
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [{k: v for k, v in e.items() if k != "ts"} for e in lines] == [
+        {"method": "POST", "path": "/v1/score/batch", "status": 200, "ms": 0.046, "spec_hash": "ab" * 32,
+         "request_id": "router-42.a_b", "records": 3},
+        {"method": 'PR"OP\nFIND', "path": "-", "status": 400, "ms": 12.0, "spec_hash": "cd" * 32,
+         "request_id": "0123abcd"},
+        {"event": "version_in_force", "version": 4},
+    ]  # fmt: skip
+    assert all(len(e["ts"]) == len("2026-01-01T00:00:00.000Z") and e["ts"].endswith("Z") for e in lines)
