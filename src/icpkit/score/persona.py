@@ -110,7 +110,22 @@ def persona_lines(spec: ICPSpec, const: Callable[[str, Any], str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- Arrow
 
 
-def _words(table: pa.Table, name: str) -> tuple[pa.Array | None, np.ndarray]:
+class _Words:
+    """A text column's padded words, kept as distinct values and the row -> value index (titles repeat, so each
+    pattern is searched once per distinct title, not once per row)."""
+
+    def __init__(self, values: pa.Array, index: np.ndarray) -> None:
+        self.values = values
+        self.index = index  # -1 where missing
+
+    def any_match(self, needles: Sequence[str]) -> np.ndarray:
+        hit = np.zeros(len(self.values) + 1, dtype=bool)  # the extra last slot is "missing": never a match
+        for x in needles:
+            hit[:-1] |= np.asarray(pc.match_substring(self.values, x).to_numpy(zero_copy_only=False), bool)
+        return hit[self.index]
+
+
+def _words(table: pa.Table, name: str) -> tuple[_Words | None, np.ndarray]:
     """The padded words of a text column and where they are present; a non-text or absent column is missing."""
     n = table.num_rows
     if name not in table.column_names:
@@ -120,18 +135,18 @@ def _words(table: pa.Table, name: str) -> tuple[pa.Array | None, np.ndarray]:
         arr = arr.dictionary_decode()
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type)):
         return None, np.zeros(n, dtype=bool)
-    words = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(arr.cast(pa.string()), WORD_SEPARATORS, " "), " "))
-    present = np.asarray(pc.greater(pc.utf8_length(words), 0).fill_null(False).to_numpy(zero_copy_only=False), bool)
-    return pc.binary_join_element_wise(" ", words, " ", "", null_handling="emit_null"), present
+    encoded = pc.dictionary_encode(arr.cast(pa.string()))
+    raw = encoded.dictionary
+    words = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(raw, WORD_SEPARATORS, " "), " "))
+    padded = pc.binary_join_element_wise(" ", words, " ", "")
+    index = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    empty = np.append(np.asarray(pc.equal(pc.utf8_length(words), 0).to_numpy(zero_copy_only=False), bool), True)
+    index = np.where(empty[index], -1, index)  # null (-1 picks the extra slot) or no words: missing
+    return _Words(padded, index), index >= 0
 
 
-def _any_match(words: pa.Array | None, needles: Sequence[str], n: int) -> np.ndarray:
-    hit = np.zeros(n, dtype=bool)
-    if words is None:
-        return hit
-    for x in needles:
-        hit |= np.asarray(pc.match_substring(words, x).fill_null(False).to_numpy(zero_copy_only=False), bool)
-    return hit
+def _any_match(words: _Words | None, needles: Sequence[str], n: int) -> np.ndarray:
+    return np.zeros(n, dtype=bool) if words is None else words.any_match(needles)
 
 
 def apply_personas_table(spec: ICPSpec, out: pa.Table, source: pa.Table | None = None) -> pa.Table:
