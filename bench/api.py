@@ -14,7 +14,10 @@ One uvicorn worker on 127.0.0.1 serves, in one process and behind one outer ASGI
 ``wrk`` (Debian: ``apt-get install -y wrk``) sends a fixed, realistic lead for ``--duration`` seconds at 1 and
 at 16 connections, each endpoint in turn, ``--rounds`` times; each figure is the best over rounds (shared
 machines are noisy). Latencies come from wrk's own histogram. Every response must be a 200, or the run stops.
-Also printed: JSON parse and serialise times of orjson against the standard library, in process.
+Next to each figure, the server process's CPU time per request (user + system, from ``/proc``; best of rounds):
+on a machine shared with other work, req/s swings with whatever else runs, the CPU a request costs much less, so
+``floor/cpu`` (the floor's CPU per request over the endpoint's) is the req/s ratio the two would reach on a core
+of their own. Also printed: JSON parse and serialise times of orjson against the standard library, in process.
 
 Targets at one connection: p50 under 0.3 ms, p99 under 1 ms; at 16 connections, at least half the floor's req/s.
 """
