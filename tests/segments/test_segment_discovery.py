@@ -84,3 +84,21 @@ def test_the_mixture_recovers_two_planted_profiles_and_generalises() -> None:
     assert sorted(np.round(theta[:, 0], 1)) == pytest.approx([0.1, 0.9], abs=0.06)
     w1, t1 = bernoulli_mixture(x, 1)
     assert heldout_loglik(x, w, theta).mean() > heldout_loglik(x, w1, t1).mean() + 1.0
+
+
+def test_the_weighted_auc_is_the_rank_sum_auc_of_the_resampled_accounts() -> None:
+    from scipy import stats as sps
+
+    from icpkit.segments.discovery import _weighted_auc
+
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 505, 3000)
+    sig = rng.random(3000) < 0.3 + key / 2000
+    weights = rng.poisson(1.0, size=(3, 3000)).astype(float)
+    got = _weighted_auc(key, sig, np.vstack([np.ones(3000), weights]))
+    for row, w in zip(got, [np.ones(3000), *weights], strict=True):
+        take = np.repeat(np.arange(3000), w.astype(int))  # the accounts as the weights resample them
+        k, s = key[take], sig[take]
+        ranks = sps.rankdata(k)
+        n1, n0 = int(s.sum()), int((~s).sum())
+        assert row == pytest.approx((ranks[s].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))

@@ -54,7 +54,6 @@ _SIG = COHORTS.index(SIGNAL)
 _OPEN = COHORTS.index("open")
 _ANTI = [COHORTS.index(c) for c in ANTI_SIGNAL]
 _EPS = 1e-3
-_KEYS = 101 * 5  # distinct held-out ranking keys: tier (5) x score (0-100)
 _DRAWS = 400  # bootstrap draws of the held-out AUC difference
 _TIERS = pa.array(list(TIER_RANK), pa.string())  # in rank order: index = rank
 
@@ -221,7 +220,7 @@ class SegmentFinder:
         if best is None:
             out.notes.append("segments: one ICP describes the high-value accounts; not split")
             return out
-        self._keep(best, base.cohorts, out)
+        self._keep(ctx, best, out)
         return out
 
     def _single_keys(self, ctx: _Context) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -291,14 +290,10 @@ class SegmentFinder:
         cohort = ctx.cohorts.codes.astype(np.int64)
         member = np.full(accounts.num_rows, -1, dtype=np.int64)
         member[signal] = assign
-        fulls, lifts = [], []
+        lifts = []
         folds: list[list[ICPSpec]] = [[], []]
         for g in range(k):
             own = np.where((cohort == _SIG) & (member != g), _OPEN, cohort)
-            full = self._fit_on(ctx, own)
-            if full.no_signal_:
-                notes.append(f"segments: profile {g + 1} of {k} has no criteria of its own")
-                return None
             counts = np.zeros(4, dtype=np.int64)  # held-out fit & own, fit, own, all: pooled over both folds
             for f, train in enumerate((ctx.half, ~ctx.half)):
                 d = self._fit_on(ctx, np.where(train, own, _OPEN))
@@ -312,16 +307,23 @@ class SegmentFinder:
             if lift is None or not lift[1] > 1:
                 notes.append(f"segments: profile {g + 1} of {k} does not hold on held-out accounts")
                 return None
-            fulls.append(full)
             lifts.append(lift)
         keys = [_heldout_keys(folds[f], accounts, cohort, ~t) for f, t in enumerate((ctx.half, ~ctx.half))]
-        return _Candidate(k=k, member=member, fulls=fulls, lifts=lifts, keys=keys)
+        return _Candidate(k=k, member=member, lifts=lifts, keys=keys)
 
-    def _keep(self, cand: _Candidate, cohorts: CohortResult, out: SegmentBuild) -> None:
+    def _keep(self, ctx: _Context, cand: _Candidate, out: SegmentBuild) -> bool:
+        """Rebuild each kept segment on all the accounts and write the spec; ``False`` if one finds nothing."""
+        cohorts = ctx.cohorts
         cohort = cohorts.codes.astype(np.int64)
+        fulls = [
+            self._fit_on(ctx, np.where((cohort == _SIG) & (cand.member != g), _OPEN, cohort)) for g in range(cand.k)
+        ]
+        if any(d.no_signal_ for d in fulls):
+            out.notes.append("segments: a profile finds no criteria on all the accounts; one ICP kept")
+            return False
         names: list[str] = []
         specs = []
-        for g, d in enumerate(cand.fulls):
+        for g, d in enumerate(fulls):
             spec = d.to_spec("segment", as_of=cohorts.as_of)
             names.append(_name(spec, names, g))
             specs.append(spec)
@@ -348,7 +350,7 @@ class SegmentFinder:
                 scores=d.scores_,
                 lead_scores=d.lead_scores_,
             )
-            for g, (d, spec) in enumerate(zip(cand.fulls, specs, strict=True))
+            for g, (d, spec) in enumerate(zip(fulls, specs, strict=True))
         ]
         lifts = out.heldout_lift
         out.notes.append(
@@ -358,6 +360,7 @@ class SegmentFinder:
             + ", ".join(f"{nm} {lifts[nm][0]:.2f} [{lifts[nm][1]:.2f}–{lifts[nm][2]:.2f}]" for nm in names)
             + ")"
         )
+        return True
 
 
 @dataclass
@@ -373,7 +376,6 @@ class _Candidate:
 
     k: int
     member: np.ndarray
-    fulls: list[Discoverer]
     lifts: list[tuple[float, float, float]]
     keys: list[tuple[np.ndarray, np.ndarray]]  # held-out ranking per fold: (key, is high-value)
 
@@ -436,7 +438,7 @@ def _heldout_keys(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Held-out high-value and anti-signal accounts ranked by their best segment: (key, is high-value).
 
-    The key is tier then score (``(4 - tier rank) * 101 + score``), so it takes at most 505 integer values.
+    The key is tier then score (``(4 - tier rank) * 101 + score``): higher ranks better.
     """
     learning = heldout & np.isin(codes, [_SIG, *_ANTI])
     fields = sorted({f for s in specs for f in s.fields() if f in accounts.column_names})
@@ -451,10 +453,12 @@ def _heldout_keys(
 
 def _weighted_auc(key: np.ndarray, sig: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """AUC (ties count half) of high-value vs anti-signal for each row of account ``weights`` (draws x accounts)."""
-    onehot = np.zeros((key.size, _KEYS), dtype=np.float64)
-    onehot[np.arange(key.size), key] = 1.0
-    h1 = (weights * sig) @ onehot  # draws x key values: weighted high-value accounts per key
-    h0 = (weights * ~sig) @ onehot
+    order = np.argsort(key, kind="stable")
+    k, s = key[order], sig[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])  # first account of each distinct key, ascending
+    w = weights[:, order]
+    h1 = np.add.reduceat(w * s, starts, axis=1)  # draws x keys: weighted high-value accounts per key
+    h0 = np.add.reduceat(w * ~s, starts, axis=1)
     below = np.cumsum(h0, axis=1) - h0  # anti-signal weight strictly below each key
     with np.errstate(invalid="ignore", divide="ignore"):
         return (h1 * (below + 0.5 * h0)).sum(axis=1) / (h1.sum(axis=1) * h0.sum(axis=1))
