@@ -293,7 +293,9 @@ class Segment(_Frozen):
 
 
 class ICPSpec(_Frozen):
-    """One ICP: layers of criteria, exclusions with reasons, tiers and routing."""
+    """One ICP: layers of criteria, exclusions with reasons, tiers and routing; optionally buyer personas (who
+    to talk to, matched on the lead's title, seniority and department, never part of the score) and routing rules
+    that combine the tier with the persona."""
 
     name: str = Field(min_length=1)
     version: int = Field(default=1, ge=1)
