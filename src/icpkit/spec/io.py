@@ -340,8 +340,6 @@ class _Reader:
         if isinstance(node, float):
             return float(node)
         if isinstance(node, str):
-            if "\x00" in node:  # only a quoted "\0" escape gets here: no CRM value or column name holds one
-                raise self.fail("text holds a NUL character (\\0)", line, upath)
             return str(node)
         return node  # dates and None
 
@@ -447,6 +445,11 @@ class _Reader:
         values = out["value"] if isinstance(out["value"], list) else [out["value"]]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             raise self.fail("numbers must be finite (no .nan or .inf; null is an open end)", ol, f"{upath}.{op}")
+        if any(isinstance(v, str) and "\x00" in v for v in values):  # only a quoted "\0" gets here; SQL refuses it
+            raise self.fail("text holds a NUL character (\\0)", ol, f"{upath}.{op}")
+        field = node.get("field")
+        if isinstance(field, str) and "\x00" in field:
+            raise self.fail("the field name holds a NUL character (\\0)", node.lc.key("field")[0], f"{upath}.field")
         for k in node:
             if k == op:
                 continue
