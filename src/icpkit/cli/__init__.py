@@ -90,18 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICPKIT_DEBUG") == "1"
     try:
-        with _signals_unwind():  # from the imports of the commands on, which take a moment
-            _register_commands()
-            rv = app(args=args, standalone_mode=False)
+        try:
+            with _signals_unwind():  # from the imports of the commands on, which take a moment
+                _register_commands()
+                rv = app(args=args, standalone_mode=False)
+        finally:
+            stopped = _CAUGHT[0] if _CAUGHT else None
     except IcpkitError as exc:
         if debug:
             raise
+        if stopped is not None:  # e.g. a DuckDB query that turned the signal into its own error
+            return _interrupted(stopped)
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        return _interrupted(_CAUGHT[0] if _CAUGHT else signal.SIGINT)
+        return _interrupted(stopped or signal.SIGINT)
     except typer.TyperException as exc:  # usage errors: unknown command, bad option value
         show = getattr(exc, "show", None)
         if callable(show):
@@ -109,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 2
-    if _CAUGHT:
-        return _interrupted(_CAUGHT[0])
+    except Exception:
+        if stopped is None or debug:
+            raise
+        return _interrupted(stopped)  # DuckDB reports a query stopped by the signal as "Query interrupted"
+    if stopped is not None:
+        return _interrupted(stopped)
     return rv if isinstance(rv, int) else 0
 
 
