@@ -526,7 +526,8 @@ MAX_DEPTH = 32  # the deepest real spec (segments > layers > criterion > also > 
 
 
 def _check_events(y: YAML, text: str, reader: _Reader) -> None:
-    """Safe subset of YAML: one document, no aliases (no alias bombs), no tags (no objects), bounded nesting.
+    """Safe subset of YAML: one document, no aliases (no alias bombs), no tags (no objects), no merge keys,
+    bounded nesting.
 
     The depth limit keeps a ``[[[[…`` document from exhausting the composer's recursion: events are read by a
     loop, so the check itself cannot recurse.
@@ -548,6 +549,8 @@ def _check_events(y: YAML, text: str, reader: _Reader) -> None:
             raise reader.fail(f"YAML aliases (*{ev.anchor}) are not allowed in a spec; write the value out", line, None)
         elif isinstance(ev, ScalarEvent | CollectionStartEvent) and ev.tag is not None:
             raise reader.fail(f"YAML tags ({ev.tag}) are not allowed in a spec", line, None)
+        elif isinstance(ev, ScalarEvent) and ev.style is None and ev.value == "<<":  # merges keys out of sight
+            raise reader.fail("YAML merge keys (<<) are not allowed in a spec; quote '<<' if it is text", line, None)
 
 
 _DATE_LIKE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
