@@ -143,3 +143,22 @@ def test_a_single_icp_without_personas_says_null_for_segment_and_persona(make_cl
     icp = client.get("/v1/icp", headers=AUTH).json()
     assert icp["segments"] is None and icp["personas"] == [] and icp["routing_rules"] == []
     assert "title" not in [f["name"] for f in icp["fields"]]
+
+
+def test_a_segmented_spec_with_personas_names_both(make_client, tmp_path) -> None:
+    yaml = SEGMENTED_YAML + PERSONA_YAML[PERSONA_YAML.index("personas:") :]
+    spec = load_spec(yaml)
+    client = make_client(spec=_spec_file(tmp_path, yaml), as_of=AS_OF)
+    record = {"industry": "Manufacturing", "employees": 5000, "title": "Chief Operating Officer"}
+    body = client.post("/v1/score", json={"record": record}, headers=AUTH).json()
+    want = compile_scorer(spec, as_of=AS_OF)(record)
+    assert (body["segment"], body["persona"], body["persona_match"], body["route"]) == (
+        want.segment,
+        want.persona,
+        want.persona_match,
+        want.route,
+    )
+    assert (body["segment"], body["persona"], body["route"]) == ("enterprise", "economic_buyer", "account_executive")
+    icp = client.get("/v1/icp", headers=AUTH).json()
+    assert [s["name"] for s in icp["segments"]] == ["midmarket", "enterprise"]
+    assert [p["name"] for p in icp["personas"]] == ["economic_buyer", "champion"]
