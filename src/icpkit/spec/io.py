@@ -376,8 +376,9 @@ class _Reader:
         if not isinstance(node, CommentedMap):
             raise self.fail("layers is a mapping of layer name to a list of criteria", line, upath)
         out = {}
-        for name, criteria in node.items():
-            kl = node.lc.key(name)[0]
+        for key, criteria in node.items():
+            kl = node.lc.key(key)[0]
+            name = self._key(key, kl, upath)  # a null or numeric key is no layer name
             if name not in LAYERS:
                 raise self.fail(
                     f"unknown layer '{name}'{_suggest(name, LAYERS)}; layers are {', '.join(LAYERS)}",
