@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,6 +94,8 @@ def output_error(exc: OSError, target: str | Path) -> OutputError:
 def check_writable(path: str | Path) -> None:
     """Fail before the work, not after it: a temporary file can be created (and removed) beside ``path``."""
     target = Path(path)
+    if _special(target):
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -102,15 +105,31 @@ def check_writable(path: str | Path) -> None:
         raise output_error(exc, target) from None
 
 
+def _special(target: Path) -> bool:
+    """An existing device, pipe or socket (``/dev/stdout``): written in place, never replaced by a file."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto it when the block succeeds, removed when it fails.
 
     The temporary name starts with a dot and ends with ``.tmp``, so a process killed outright (SIGKILL) leaves a
     file that is clearly not an output. An ``OSError`` (read-only folder, full disk) becomes an ``OutputError``
-    naming ``path``. The file gets the usual permissions (umask), not the private ones of a temporary file.
+    naming ``path``. The file gets the usual permissions (umask), not the private ones of a temporary file. An
+    existing device or pipe (``/dev/stdout``) is written in place: renaming a file onto it would replace it.
     """
     target = Path(path)
+    if _special(target):
+        try:
+            yield target
+        except OSError as exc:
+            raise output_error(exc, target) from None
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
