@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean bench
+.PHONY: demo test lint setup clean bench audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# Known vulnerabilities in the pinned dependencies (needs the PyPI or OSV vulnerability service).
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pip-audit>=2.7"
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements.lock
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
