@@ -558,13 +558,20 @@ _DATE_LIKE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
 def _bad_scalar(y: YAML, text: str, reader: _Reader, exc: Exception) -> SpecError:
-    """Find the plain scalar the loader choked on (e.g. ``2026-13-30``), to name its line."""
-    for ev in y.parse(text):
-        if isinstance(ev, ScalarEvent) and ev.style is None and _DATE_LIKE.match(ev.value):
+    """Find the plain scalar the loader choked on (e.g. ``2026-13-30``, or ``+_``, which ruamel takes for a
+    number it then cannot read), to name its line."""
+    plain = [ev for ev in y.parse(text) if isinstance(ev, ScalarEvent) and ev.style is None]
+    for ev in plain:
+        if _DATE_LIKE.match(ev.value):
             try:
                 dt.date.fromisoformat(ev.value[:10])
             except ValueError:
                 return reader.fail(f"'{ev.value}' is not a valid date ({exc})", ev.start_mark.line, None)
+    for ev in plain:
+        try:
+            YAML(typ="rt").load(ev.value)
+        except Exception:  # any failure of the loader on this scalar alone names it
+            return reader.fail(f"'{ev.value}' cannot be read as a YAML value; quote it", ev.start_mark.line, None)
     return reader.fail(f"invalid value: {exc}", None, None)
 
 
@@ -606,7 +613,7 @@ def load_spec(source: str | Path, *, path: str | None = None) -> ICPSpec:
         line = text.count("\n", 0, position) if isinstance(position, int) else None
         problem = str(exc).split("\n")[0] if line is not None else f"invalid YAML: {exc}"
         raise reader.fail(problem, line, None) from None
-    except (ValueError, TypeError, OverflowError) as exc:  # a timestamp-shaped scalar that is no date
+    except (ValueError, TypeError, OverflowError, IndexError) as exc:  # a date or number the loader cannot read
         raise _bad_scalar(y, text, reader, exc) from None
     if doc is None:
         raise reader.fail("the spec is empty", None, None)
