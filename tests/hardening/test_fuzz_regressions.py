@@ -86,7 +86,7 @@ def test_a_header_the_csv_sniffer_choked_on_is_an_error_at_row_1(tmp_path: Path,
         ("name: x\nlayers:\n  firmographic:\n    - <<: {field: a, in: [b]}\n      points: 3\n", "merge keys", 4),
         ("name: x\nlayers:\n  : firmographic:\n", "keys must be text, got None", 3),  # TypeError in difflib
         ("name: x\nlayers:\n  firmographic:\n    - {field: e, gte: .inf, points: 1}\n", "finite", 4),
-        ("+_", "'+_' cannot be read as a YAML value", 1),  # IndexError inside ruamel's int constructor (atheris)
+        ("+_", "'\\+_' cannot be read as a YAML value", 1),  # IndexError inside ruamel's int constructor (atheris)
         ("name: x\nversion: -_\n", "'-_' cannot be read", 2),
     ],
 )
