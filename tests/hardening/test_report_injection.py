@@ -23,12 +23,11 @@ from icpkit.cli import main
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 SVG = "<svg onload=alert(3)>"
-ALLOWED = set(
-    """html head meta title style body main header footer section article div span p h1 h2 h3 h4 ul ol li table
-    thead tbody tr th td caption strong em b i small code br hr dl dt dd figure figcaption details summary sup sub
-    nav a svg g rect line text path circle polyline tspan desc aside abbr colgroup col mark time defs clippath
-    lineargradient stop polygon ellipse""".split()
-)  # the elements icpkit's own templates and charts may write
+_TAGS = """html head meta title style body main header footer section article div span p h1 h2 h3 h4 ul ol li
+table thead tbody tr th td caption strong em b i small code br hr dl dt dd figure figcaption details summary sup sub
+nav a svg g rect line text path circle polyline tspan desc aside abbr colgroup col mark time defs clippath
+lineargradient stop polygon ellipse"""
+ALLOWED = frozenset(_TAGS.split())  # the elements icpkit's own templates and charts may write
 
 
 class _Elements(HTMLParser):
