@@ -212,7 +212,7 @@ def reference(spec: ICPSpec, table: pa.Table) -> list[tuple[Any, ...]]:
     return [(r.score, r.tier, r.route) for r in (score_record(spec, rec, as_of=AS_OF) for rec in table.to_pylist())]
 
 
-@budget(40)
+@budget(25)
 @given(case=spec_and_table(), dialect=st.sampled_from(["postgres", "snowflake", "bigquery", "spark", "tsql"]))
 def test_compiled_sql_runs_on_duckdb_and_agrees_with_the_reference(
     case: tuple[ICPSpec, pa.Table], dialect: str
