@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("atheris")
 
 FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
-SECONDS = 5  # per target: with start-up (about 10 s of instrumented imports) four targets fit a -n 2 budget of ~40 s
+SECONDS = 3  # per target; start-up (instrumented imports) adds about 10 s more on an idle machine
 SEEDS = {"fuzz_spec.py": FUZZ / "seeds" / "spec"}
 
 
