@@ -1,6 +1,7 @@
 """Coverage-guided fuzzing of the spec parser: any text -> an ICPSpec that round-trips, or a SpecError.
 
-Run: ``python fuzz/fuzz_spec.py -max_total_time=60``; ``fuzz/seeds/`` holds a valid spec to start from.
+Run: ``python fuzz/fuzz_spec.py -max_total_time=60 corpus/ fuzz/seeds/spec``: new inputs go to the first
+folder, ``fuzz/seeds/spec`` holds a valid spec to start from.
 """
 
 from __future__ import annotations

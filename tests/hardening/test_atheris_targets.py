@@ -2,7 +2,7 @@
 
 A crash makes atheris exit non-zero and write the input as ``crash-*`` into the run's folder; the assertion shows
 the exception, and the input becomes a case in ``test_fuzz_regressions.py``. Longer runs are done by hand:
-``python fuzz/fuzz_spec.py -max_total_time=600 fuzz/seeds/spec``.
+``python fuzz/fuzz_spec.py -max_total_time=600 corpus/ fuzz/seeds/spec`` (new inputs go to the first folder).
 """
 
 from __future__ import annotations
