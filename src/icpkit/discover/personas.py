@@ -1,13 +1,13 @@
 """Propose buyer personas from the contacts on won and lost deals, with the evidence rules of discovery.
 
 The unit is a closed deal (or, when contacts carry only an account id, an account: won when it has a won deal).
-A candidate is a title word or two-word phrase (``vp``, ``head of``), or a whole seniority or department value,
-read as persona matching reads them (:func:`icpkit.score.semantics.persona_words`). A unit has a candidate when one
-of its contacts does. Each candidate is tested on two thirds of the units (the learning half, a fixed shuffle):
-support (won units with it) of at least ``min_support``, a 2x2 test of won x has-candidate with
-Benjamini-Hochberg over every candidate tested, lift above 1, and the lift must hold on the held-out third too.
-Titles that make a deal significantly *less* likely to be won in both parts (``assistant``, ``student``) become
-``exclude_titles``.
+A candidate is a title word or two-word phrase without a stop word (``vp``, ``vice president``), or a whole
+seniority or department value, read as persona matching reads them (:func:`icpkit.score.semantics.persona_words`).
+A unit has a candidate when one of its contacts does. Each candidate is tested on two thirds of the units (the
+learning part, a fixed shuffle): support (won units with it) of at least ``min_support``, a 2x2 test of won x
+has-candidate with Benjamini-Hochberg over every candidate tested, lift above 1, and the lift must hold on the
+held-out third too. Titles that make a deal significantly *less* likely to be won in both parts, by a lift of at
+most ``1 / min_lift`` (``assistant``, ``student``), become ``exclude_titles``.
 
 Surviving title patterns are grouped by seniority words (executive, vp, director, manager, other) into one persona
 each; surviving seniority and department values become personas of their own. Each persona is then matched exactly
@@ -199,7 +199,7 @@ def propose_personas(
         lift = np.where(n_l > 0, a_l / np.maximum(n_l, 1) / base_l if base_l else 0.0, 0.0)
         held_lift = np.where(n_h > 0, a_h / np.maximum(n_h, 1) / base_h if base_h else 0.0, 0.0)
     positive = tested & (a_l >= min_support) & (q <= fdr) & (lift > 1) & (held_lift > 1)
-    negative = tested & (q <= fdr) & (lift < 1) & (n_h > 0) & (held_lift < 1) & (n_l - a_l >= min_support)
+    negative = tested & (q <= fdr) & (lift <= 1 / min_lift) & (n_h > 0) & (held_lift < 1) & (n_l - a_l >= min_support)
     status = np.where(positive, "kept", np.where(negative, "against", np.where(tested, "not significant", "rare")))
     candidates = pa.table(
         {
