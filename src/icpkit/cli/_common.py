@@ -12,7 +12,7 @@ from pathlib import Path
 from icpkit.errors import InputError
 from icpkit.ingest import LoadResult, load_dataset
 
-__all__ = ["json_stdout", "load_exports", "parse_date_option"]
+__all__ = ["json_stdout", "load_exports", "parse_date_option", "parse_segments_option"]
 
 
 def parse_date_option(value: str | None, option: str) -> dt.date | None:
@@ -23,6 +23,15 @@ def parse_date_option(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} must be a date (YYYY-MM-DD), got '{value}'") from None
+
+
+def parse_segments_option(value: str) -> int | str:
+    """``--segments auto|N`` of build, validate, report and recalibrate: 'auto' or 1 to 3 segments."""
+    if value == "auto":
+        return "auto"
+    if value.isdigit() and 1 <= int(value) <= 3:
+        return int(value)
+    raise InputError(f"--segments must be 'auto' or a number from 1 to 3, got '{value}'")
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
-from icpkit.cli._common import load_exports, parse_date_option
+from icpkit.cli._common import load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
@@ -204,14 +204,6 @@ def _with_personas(spec: ICPSpec, proposal: PersonaProposal | None, out: Path) -
     return spec.model_copy(update=update), notes
 
 
-def _segments_option(value: str) -> int | str:
-    if value == "auto":
-        return "auto"
-    if value.isdigit() and 1 <= int(value) <= 3:
-        return int(value)
-    raise InputError(f"--segments must be 'auto' or a number from 1 to 3, got '{value}'")
-
-
 @app.command()
 def build(
     accounts: Path = typer.Option(..., "--accounts", "-a", help="Accounts / companies export."),
@@ -280,7 +272,7 @@ def build(
             proposal = propose_personas(people, loaded.dataset.deals, min_support=min_support, fdr=fdr)
         found = None
         if segments is not None:
-            found = SegmentFinder(builder, n_segments=_segments_option(segments)).fit(loaded.dataset)
+            found = SegmentFinder(builder, n_segments=parse_segments_option(segments)).fit(loaded.dataset)
             result = found.base
         else:
             result = builder.fit(loaded.dataset)

@@ -18,9 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
-from icpkit.cli._common import json_stdout, load_exports, parse_date_option
+from icpkit.cli._common import json_stdout, load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
-from icpkit.cli.build import _segments_option
 from icpkit.cli.store import store_option
 from icpkit.diff import SpecDiff, TierMigration, diff_specs, tier_migration
 from icpkit.discover import ICPBuilder
@@ -303,7 +302,9 @@ def recalibrate(
             if k in ("top_share", "expansion_is_high_value", "value")
         },
     }
-    n_segments: int | str = _segments_option(segments) if segments is not None else len(current.segments or []) or 1
+    n_segments: int | str = (
+        parse_segments_option(segments) if segments is not None else len(current.segments or []) or 1
+    )
     with progress_bar(not as_json) as tell:
         builder = ICPBuilder(name=current.name, as_of=when, progress=tell, **builder_params)
         if n_segments == 1:

@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 
 from icpkit.cli import app, console
+from icpkit.cli._common import parse_segments_option
 from icpkit.cli._progress import progress_bar
-from icpkit.cli.build import _segments_option
 from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
 from icpkit.csvsafe import check_writable, write_text
 from icpkit.discover import ICPBuilder
@@ -68,7 +68,7 @@ def report(
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
-    n_segments = _segments_option(segments) if segments is not None else None
+    n_segments = parse_segments_option(segments) if segments is not None else None
     if n_segments is not None and spec is not None:
         raise InputError("--segments builds the spec: drop it when presenting a --spec")
     check_writable(out)  # a read-only folder fails now, not after the build and the backtest

@@ -16,9 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console
-from icpkit.cli._common import load_exports
+from icpkit.cli._common import load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
-from icpkit.cli.build import _segments_option, parse_date_option
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
 from icpkit.ingest import TableKind, load_table
@@ -248,7 +247,7 @@ def validate_command(
     if held_share and cutoff and folds:
         raise InputError("--cutoff applies to the time split; drop it when using --folds")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
-    n_segments = _segments_option(segments) if segments is not None else None
+    n_segments = parse_segments_option(segments) if segments is not None else None
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
         inputs = load_inputs(
