@@ -1,4 +1,4 @@
-"""What changed between two ICP versions: criteria, exclusions, tiers, routing, and who moves between tiers.
+"""What changed between two ICP versions: criteria, exclusions, tiers, routing, personas, and who moves between tiers.
 
 ``diff_specs`` compares the filters the way the content hash does (values canonicalised as scoring reads them;
 evidence, labels, names and reasons are documentation and never make a change), so a spec diffed with itself, or
@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 from icpkit.score.semantics import TIER_NAMES, criterion_ids, exclusion_ids
 from icpkit.score.vector import score_table
 from icpkit.spec.io import canonical_form, content_hash
-from icpkit.spec.model import Clause, Criterion, Exclusion, ICPSpec, Op
-from icpkit.words import clause_text, criterion_text
+from icpkit.spec.model import Clause, Criterion, Exclusion, ICPSpec, Op, Persona
+from icpkit.words import clause_text, criterion_text, persona_text, routing_rule_text
 
 __all__ = [
     "ClauseChange",
@@ -94,6 +94,12 @@ class SpecDiff(BaseModel):
     segments_added: list[str] = Field(default_factory=list, description="segments of the new spec only")
     segments_removed: list[str] = Field(default_factory=list, description="segments of the old spec only")
     segments: list[SegmentDiff] = Field(default_factory=list, description="segments on both sides, paired")
+    personas_added: list[str] = Field(default_factory=list, description="personas of the new spec only, in words")
+    personas_removed: list[str] = Field(default_factory=list, description="personas of the old spec only, in words")
+    personas_changed: list[FieldChange] = Field(default_factory=list, description="same name, other patterns")
+    personas_reordered: bool = Field(default=False, description="the same personas in another priority order")
+    persona_fields: list[FieldChange] = Field(default_factory=list)
+    routing_rules: FieldChange | None = Field(default=None, description="the ordered rules, in words, when changed")
 
     @property
     def empty(self) -> bool:
@@ -103,6 +109,18 @@ class SpecDiff(BaseModel):
         """One line: how much changed."""
         if self.empty:
             return "no change: both specs score every record the same way"
+        return ", ".join([self._filters_summary(), *self._persona_summary()])
+
+    def _persona_summary(self) -> list[str]:
+        n = len(self.personas_added) + len(self.personas_removed) + len(self.personas_changed)
+        return [
+            *([f"{n} persona changes"] if n else []),
+            *(["personas reordered"] if self.personas_reordered else []),
+            *(["persona fields changed"] if self.persona_fields else []),
+            *(["routing rules changed"] if self.routing_rules else []),
+        ]
+
+    def _filters_summary(self) -> str:
         if self.segments or self.segments_added or self.segments_removed:
             parts = [f"{len(self.segments_added)} segments added", f"{len(self.segments_removed)} removed"]
             changed = [s for s in self.segments if not s.diff.empty_filters]
@@ -137,6 +155,8 @@ class SpecDiff(BaseModel):
             self.added or self.removed or self.changed or self.exclusions_added or self.exclusions_removed
             or self.exclusions_changed or self.tiers or self.routing or self.criteria_reordered
             or self.segments_added or self.segments_removed or any(not s.diff.empty_filters for s in self.segments)
+            or self.personas_added or self.personas_removed or self.personas_changed or self.persona_fields
+            or self.routing_rules or self.personas_reordered
         )  # fmt: skip
 
 
@@ -278,6 +298,7 @@ def diff_specs(old: ICPSpec, new: ICPSpec) -> SpecDiff:
         old_version=old.version,
         new_version=new.version,
     )
+    _diff_personas(old, new, out)
     if old.segments is not None or new.segments is not None:
         return _diff_segments(old, new, out)
     oc, nc = _criteria(old), _criteria(new)
@@ -350,6 +371,35 @@ def diff_specs(old: ICPSpec, new: ICPSpec) -> SpecDiff:
     if old.as_of != new.as_of:
         out.as_of = FieldChange(name="as_of", old=_iso(old.as_of), new=_iso(new.as_of))
     return out
+
+
+def _persona_key(p: Persona) -> str:
+    return json.dumps(p.model_dump(exclude={"description", "evidence"}), sort_keys=True)
+
+
+def _diff_personas(old: ICPSpec, new: ICPSpec, out: SpecDiff) -> None:
+    """Personas pair up by name; their evidence and description are documentation, never a change.
+    Personas and routing rules are shared by every segment, so they are compared once, at the top."""
+    before, after = {p.name: p for p in old.personas}, {p.name: p for p in new.personas}
+    out.personas_added = [f"{n}: {persona_text(p)}" for n, p in after.items() if n not in before]
+    out.personas_removed = [f"{n}: {persona_text(p)}" for n, p in before.items() if n not in after]
+    out.personas_changed = [
+        FieldChange(name=n, old=persona_text(before[n]), new=persona_text(p))
+        for n, p in after.items()
+        if n in before and _persona_key(before[n]) != _persona_key(p)
+    ]
+    shared = [n for n in after if n in before]
+    out.personas_reordered = shared != [n for n in before if n in after]  # order is priority: the first match wins
+    for name in ("title", "seniority", "department"):
+        a, b = getattr(old.persona_fields, name), getattr(new.persona_fields, name)
+        if a != b:
+            out.persona_fields.append(FieldChange(name=name, old=a, new=b))
+    if old.routing_rules != new.routing_rules:
+        out.routing_rules = FieldChange(
+            name="routing_rules",
+            old=[routing_rule_text(r) for r in old.routing_rules],
+            new=[routing_rule_text(r) for r in new.routing_rules],
+        )
 
 
 def _iso(d: dt.date | None) -> str | None:

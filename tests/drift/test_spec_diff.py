@@ -105,3 +105,35 @@ def test_tier_migration_needs_no_id_column(truth: ICPSpec) -> None:
     table = pa.table({"industry": ["Software", "Retail"], "employees": [100.0, 5.0]})
     m = tier_migration(truth, truth.model_copy(update={"tiers": Tiers(tier1=20, tier2=20, tier3=20)}), table)
     assert m.movers[0].id == "0" and m.count("tier2", "tier1") == 1  # 50 points: tier2, then tier1
+
+
+def test_personas_persona_fields_and_routing_rules() -> None:
+    from icpkit.spec.model import Persona, PersonaFields, RoutingRule
+
+    dm = Persona(name="dm", titles=["vp", "chief*"], exclude_titles=["assistant"])
+    ops = Persona(name="ops", titles=["revops"], department=["operations"])
+    rule = RoutingRule(tier=["tier1"], persona=["dm"], route="sales_now")
+    old = ICPSpec(name="p", personas=[dm, ops], routing_rules=[rule])
+    assert diff_specs(old, old).empty
+    evidence_only = old.model_copy(update={"personas": [dm.model_copy(update={"description": "x"}), ops]})
+    assert diff_specs(old, evidence_only).empty
+
+    fin = Persona(name="fin", titles=["cfo"])
+    new = ICPSpec(
+        name="p",
+        personas=[dm.model_copy(update={"titles": ["vp"]}), fin],
+        persona_fields=PersonaFields(title="job_title"),
+        routing_rules=[rule.model_copy(update={"route": "ae_now"})],
+    )
+    d = diff_specs(old, new)
+    assert d.personas_added == ['fin: title has "cfo"']
+    assert d.personas_removed == ['ops: title has "revops"; department has "operations"']
+    changed = [(c.name, c.new) for c in d.personas_changed]
+    assert changed == [("dm", 'title has "vp" (not when the title has "assistant")')]
+    assert [(f.name, f.old, f.new) for f in d.persona_fields] == [("title", "title", "job_title")]
+    assert d.routing_rules.old == ["tier tier1, persona dm → sales_now"]
+    assert d.routing_rules.new == ["tier tier1, persona dm → ae_now"]
+    assert not d.empty_filters and "3 persona changes" in d.summary() and "routing rules changed" in d.summary()
+
+    swapped = diff_specs(old, old.model_copy(update={"personas": [ops, dm]}))
+    assert swapped.personas_reordered and not swapped.personas_changed and "personas reordered" in swapped.summary()

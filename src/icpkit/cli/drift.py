@@ -408,6 +408,7 @@ def print_diff(d: SpecDiff, indent: str = "") -> None:
     console.print(indent + d.summary(), highlight=False)
     if d.empty:
         return
+    _print_personas(d, indent)
     if d.segments or d.segments_added or d.segments_removed:
         for name in d.segments_added:
             console.print(f"  [green]+ segment {escape(name)}[/]", highlight=False)
@@ -447,6 +448,25 @@ def print_diff(d: SpecDiff, indent: str = "") -> None:
         console.print(f"{indent}  as_of: {d.as_of.old} → {d.as_of.new}", highlight=False)
     if d.criteria_reordered:
         console.print(f"{indent}  criteria reordered (explanation ids change)", highlight=False)
+
+
+def _print_personas(d: SpecDiff, indent: str) -> None:
+    for text in d.personas_added:
+        console.print(f"{indent}  [green]+ persona {escape(text)}[/]", highlight=False, soft_wrap=True)
+    for text in d.personas_removed:
+        console.print(f"{indent}  [red]- persona {escape(text)}[/]", highlight=False, soft_wrap=True)
+    for c in d.personas_changed:
+        line = f"{indent}  [yellow]~ persona {c.name}: {escape(c.new)}[/] (was: {escape(c.old)})"
+        console.print(line, highlight=False, soft_wrap=True)
+    if d.personas_reordered:
+        console.print(f"{indent}  personas reordered (the first matching persona wins)", highlight=False)
+    if d.persona_fields:
+        moves = ", ".join(f"{t.name} {t.old} → {t.new}" for t in d.persona_fields)
+        console.print(f"{indent}  persona fields: {moves}", highlight=False)
+    if d.routing_rules:
+        for label, rules in (("old", d.routing_rules.old), ("new", d.routing_rules.new)):
+            text = "; ".join(rules) or "none"
+            console.print(f"{indent}  routing rules ({label}): {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def print_migration(m: TierMigration) -> None:
