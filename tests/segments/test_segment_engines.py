@@ -176,3 +176,51 @@ def test_sql_needs_the_input_columns() -> None:
 
     with pytest.raises(SpecError, match="columns"):
         compile_segments_sql(_two_segments())
+
+
+def test_shared_personas_and_routing_rules_in_every_segment_engine(pg_conn: Any) -> None:
+    """Personas sit above the segments: every engine matches them once and routes on the best segment's tier."""
+    from icpkit.spec.model import Persona, RoutingRule
+
+    spec = _two_segments().model_copy(
+        update={
+            "personas": [
+                Persona(name="dm", titles=["vp", "chief*"], exclude_titles=["assistant"]),
+                Persona(name="ops", titles=["revops"], department=["operations"]),
+            ],
+            "routing_rules": [
+                RoutingRule(tier=["tier1"], persona=["dm"], route="sales_now"),
+                RoutingRule(persona=["none"], route="nurture_only"),
+            ],
+        }
+    )
+    rows = [
+        {"industry": "Software", "business_model": None, "title": " VP, Sales ", "department": None},
+        {"industry": "Manufacturing", "business_model": None, "title": "Assistant to the VP", "department": "Ops"},
+        {"industry": "Retail", "business_model": None, "title": "RevOps lead", "department": "Operations"},
+        {"industry": "manufacturing", "business_model": "B2B", "title": "Chief Revenue Officer", "department": None},
+        {"industry": None, "business_model": None, "title": None, "department": None},
+    ]
+    table = pa.Table.from_pylist(rows)
+    cols = ["segment", "tier", "route", "persona", "persona_match"]
+    want = [{c: getattr(r, c) for c in cols} for r in compile_segment_scorer(spec).many(rows)]
+    assert [w["persona"] for w in want] == ["dm", None, "ops", "dm", None]
+    assert want[0]["route"] == "sales_now" and want[1]["route"] == "nurture_only"
+
+    def pick(got: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{c: r[c] for c in cols} for r in got]
+
+    assert pick(score_segments_table(spec, table).to_pylist()) == want
+    assert pick(score_segments_duckdb(spec, table).to_pylist()) == want
+    assert pick(_postgres_rows(pg_conn, spec, table)) == want
+
+
+def _postgres_rows(conn: Any, spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
+    name, types = postgres_load(conn, table)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(compile_segments_sql(spec, dialect="postgres", table=name, columns=types))
+            names = [d.name for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        conn.execute(f"DROP TABLE {name}")

@@ -30,9 +30,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from icpkit.errors import SpecError
+from icpkit.score.persona import apply_personas_table
 from icpkit.score.python import Scorer, compile_scorer
 from icpkit.score.semantics import TIER_NAMES, ScoreResult, layer_totals, with_persona
 from icpkit.score.sql import EXPLAIN_COLUMNS, compile_expression, render
@@ -142,7 +144,8 @@ def segment_output_columns(spec: ICPSpec, *, explain: bool = True) -> list[str]:
 def score_segments_table(
     spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True
 ) -> pa.Table:
-    """Every input column plus the columns of :func:`segment_output_columns`, vectorised per segment."""
+    """Every input column plus the columns of :func:`segment_output_columns`, vectorised per segment, then the
+    shared personas and routing rules."""
     segs = _segments(spec)
     n = table.num_rows
     out_cols = segment_output_columns(spec, explain=explain)
@@ -150,9 +153,10 @@ def score_segments_table(
     base = table.drop_columns([c for c in table.column_names if c in replaced or c.startswith("score_")])
     scored = [score_table(s, base, as_of=as_of, explain=explain) for _, s in segs]
     scores = np.stack([np.asarray(t.column("score").to_numpy(), dtype=np.int64) for t in scored], axis=1)
+    tier_names = pa.array(list(TIER_RANK), pa.string())  # in rank order: a tier's index is its rank
     ranks = np.stack(
-        [np.asarray([TIER_RANK[x] for x in t.column("tier").to_pylist()], dtype=np.int64) for t in scored], axis=1
-    )
+        [pc.index_in(t.column("tier"), value_set=tier_names).to_numpy(zero_copy_only=False) for t in scored], axis=1
+    ).astype(np.int64)
     k = np.arange(len(segs), dtype=np.int64)
     key = (ranks * 101 + (100 - scores)) * len(segs) + k  # unique per segment: ties broken by spec order
     best = np.argmin(key, axis=1) if n else np.zeros(0, dtype=np.int64)
@@ -178,7 +182,7 @@ def score_segments_table(
             out = out.append_column(col, pick(col, pa.list_(pa.string())))
     for j, (name, _) in enumerate(segs):
         out = out.append_column(f"score_{name}", pa.array(scores[:, j], pa.int64()))
-    return out
+    return apply_personas_table(spec, out)  # personas are shared by every segment (top level)
 
 
 # ---------------------------------------------------------------------------------------------- SQL
@@ -273,10 +277,10 @@ def compile_segments_sql(
     columns: Mapping[str, str] | None = None,
     pretty: bool = False,
 ) -> str:
-    """The multi-segment scoring query for ``dialect`` (see :func:`compile_segments_expression`)."""
-    expression = compile_segments_expression(
-        spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns
-    )
+    """The multi-segment scoring query for ``dialect`` (see :func:`compile_segments_expression`), with the shared
+    personas and routing rules applied on top as for any spec."""
+    _segments(spec)
+    expression = compile_expression(spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns)
     return render(expression, dialect, pretty=pretty)
 
 

@@ -246,7 +246,7 @@ def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
     if spec.segments is not None:
         from icpkit.score.segments import score_segments_table
 
-        return apply_personas_table(spec, score_segments_table(spec, table, as_of=as_of, explain=explain))
+        return score_segments_table(spec, table, as_of=as_of, explain=explain)  # personas included
     as_of = as_of or spec.as_of
     as_of_day = None if as_of is None else (as_of - _EPOCH).days
     n = table.num_rows
