@@ -96,13 +96,17 @@ def check_writable(path: str | Path) -> None:
     target = Path(path)
     if _special(target):
         return
+    tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
-        os.unlink(tmp)
     except OSError as exc:
         raise output_error(exc, target) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def _special(target: Path) -> bool:
@@ -130,19 +134,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         except OSError as exc:
             raise output_error(exc, target) from None
         return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise output_error(exc, target) from None
-    try:
+    tmp = None
+    try:  # one block from the temporary file's creation on, so Ctrl-C at any point removes it
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise output_error(exc, target) from None
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
             raise output_error(exc, target) from None
         raise

@@ -16,8 +16,8 @@ SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
 
 
 def test_a_promotion_under_steady_load_loses_no_request_and_logs_no_secret() -> None:
-    cmd = [sys.executable, str(SOAK), "--seconds", "12", "--rate", "60", "--connections", "4", "--batch", "10"]
-    proc = subprocess.run([*cmd, "--poll", "0.2", "--switch-within", "3", "--json"], capture_output=True, text=True)
+    cmd = [sys.executable, str(SOAK), "--seconds", "16", "--rate", "60", "--connections", "4", "--batch", "10"]
+    proc = subprocess.run([*cmd, "--poll", "0.2", "--switch-within", "5", "--json"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert result["sent"] >= 200 and result["dropped"] == 0, result
