@@ -114,7 +114,8 @@ def test_build_stopped_anywhere_leaves_the_spec_and_the_store_whole(
     history: dict[str, Path], first_build: tuple[Path, float], tmp_path: Path, sig: int, moment: str
 ) -> None:
     """Stopped while reading, discovering, writing the store or writing the spec: the previous spec and versions
-    stay readable; a build that got further has written a complete spec whose version is in the store."""
+    stay readable; a build that got further has written a complete spec whose version is in the store (also when
+    the signal came as it was exiting, after its handlers were gone)."""
     folder, seconds = first_build
     for name in ("icp.yaml", "store.duckdb"):
         (tmp_path / name).write_bytes((folder / name).read_bytes())
@@ -139,8 +140,11 @@ def test_build_stopped_anywhere_leaves_the_spec_and_the_store_whole(
     for v in versions:
         Store(store).get(v.version)  # every version reads back
     spec = load_spec(out)  # complete YAML, old or new
-    if out.read_bytes() != before or finished:
-        assert spec.version == 2 and [v.version for v in versions] == [1, 2]
+    # the spec on disk, old or new, is always a stored version (a rebuild of the same history is version 1 again:
+    # the same content hash), and a new file is only ever a complete one
+    assert spec.version in [v.version for v in versions]
+    if out.read_bytes() != before:
+        assert spec.version == versions[-1].version
     rest = leftovers(tmp_path, "icp.yaml", "store.duckdb", "store.duckdb.lock", "store.duckdb.gate", "store.duckdb.wal")
     assert rest == [] if sig != signal.SIGKILL else _temporary_only(rest), rest
 
