@@ -77,6 +77,11 @@ class Evidence(_Frozen):
     q: float | None = None
 
 
+def _blank(x: Any) -> bool:
+    """Text that scoring reads as missing (only spaces, tabs and line breaks): no record can ever equal it."""
+    return isinstance(x, str) and not x.strip(" \t\n\r")
+
+
 class Clause(_Frozen):
     """One test: ``field`` ``op`` ``value``. ``value`` is ``True`` for the flag operators."""
 
@@ -92,6 +97,8 @@ class Clause(_Frozen):
                 raise ValueError(f"'{op}' needs a non-empty list of values")
             if any(isinstance(x, list | dict) or x is None for x in v):
                 raise ValueError(f"'{op}' values must be plain text or numbers")
+            if any(_blank(x) for x in v):
+                raise ValueError(f"'{op}' values must not be blank (a blank cell is a missing value: use 'exists')")
         elif op == Op.BETWEEN:
             if not isinstance(v, list | tuple) or len(v) != 2:
                 raise ValueError("'between' needs [low, high] (null for an open end)")
@@ -112,8 +119,8 @@ class Clause(_Frozen):
         elif op in FLAG_OPS:
             if v is not True:
                 raise ValueError(f"'{op}' takes the value true")
-        elif op == Op.EQUALS and (v is None or isinstance(v, list | dict)):
-            raise ValueError(f"'equals' needs one plain value, got {v!r}")
+        elif op == Op.EQUALS and (v is None or isinstance(v, list | dict) or _blank(v)):
+            raise ValueError(f"'equals' needs one plain, non-blank value, got {v!r}")
         return self
 
     @field_validator("value", mode="before")
