@@ -72,9 +72,12 @@ def test_score_stopped_mid_write_keeps_the_previous_output(big: Path, tmp_path: 
     wait_for(lambda: _spill_started(out_dir), proc)  # DuckDB is now reading, scoring and writing
     time.sleep(random.Random(f"{sig}{fmt}").uniform(0.0, 0.5))
     code, err = stop(proc, sig)
-    assert code == expected_exit(sig), err[-3000:]
-    short_message(sig, err)
-    assert out.read_bytes() == previous  # never torn, never a partial new file
+    if out.read_bytes() != previous:  # the rename came just before the signal: then the whole new file is there
+        rows = pq.read_metadata(out).num_rows if fmt == "parquet" else out.read_bytes().count(b"\n") - 1
+        assert rows == ROWS, f"a partial output of {rows} rows"
+    else:  # never torn, never a partial new file
+        assert code == expected_exit(sig), err[-3000:]
+        short_message(sig, err)
     rest = leftovers(out_dir, out.name)
     if sig == signal.SIGKILL:
         assert _temporary_only(rest), rest  # only the dotted spill folder, clearly not an output
@@ -170,7 +173,7 @@ def test_size_export_stopped_keeps_the_previous_target_list(tmp_path: Path, sig:
     if proc.poll() is not None:
         pytest.skip("sizing finished before the moment chosen: nothing was stopped")
     code, err = stop(proc, sig)
-    if sig != signal.SIGKILL and code == -sig:  # the signal came as it was exiting: work done, handlers gone
+    if code == 0 or (sig != signal.SIGKILL and code == -sig):  # the signal came as it was exiting: work done
         assert out.read_bytes() == fresh
     else:
         assert code == expected_exit(sig), err[-3000:]
