@@ -88,3 +88,28 @@ def test_whitespace_and_case_at_item_edges(engine: EngineRunner) -> None:
         layers = {f"layer_{k}": v for k, v in r.pop("layer_scores").items()}
         want = {**r, **layers}
         assert g == want, f"row {i}: {record}"
+
+
+# 'İ' and a capital sigma: Python's own str.lower gives 'i̇' and, at a word's end, 'ς'; DuckDB, Arrow and PostgreSQL
+# lower one code point at a time, Spark (Java) like Python. The semantics reads them as 'i' and 'σ' everywhere.
+CASE_EDGES = ["İstanbul Yazılım", "ISTANBUL YAZILIM", "istanbul yazılım", "ΑΘΗΝΑΣ", "αθηνας", "Αθήνα", "ΣΑΣ"]
+
+
+def test_special_case_mappings_read_alike(engine: EngineRunner) -> None:
+    spec = ICPSpec.model_validate(
+        {
+            "name": "case",
+            "layers": {
+                "firmographic": [{"field": "city", "op": "in", "value": ["İstanbul Yazılım", "ΑΘΗΝΑΣ"], "points": 40}],
+                "technographic": [{"field": "tags", "op": "contains_any", "value": ["ΣΑΣ"], "points": 30}],
+            },
+        }
+    )
+    schema = pa.schema([("city", pa.string()), ("tags", pa.list_(pa.string()))])
+    table = pa.Table.from_pylist([{"city": v, "tags": [v]} for v in CASE_EDGES], schema=schema)
+    got = engine(spec, table)
+    scores = [g["score"] for g in got]
+    assert scores == [score_record(spec, r).score for r in table.to_pylist()]
+    # the spec's spelling matches itself in any case; dotless 'ı' is not 'i', and 'ς' typed as such is not 'σ'
+    assert [s >= 40 for s in scores] == [True, False, True, True, False, False, False]
+    assert scores[-1] == 30  # 'ΣΑΣ' in a list item

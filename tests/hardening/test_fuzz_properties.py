@@ -169,11 +169,10 @@ def test_any_yaml_gives_a_spec_that_round_trips_or_a_spec_error(text: str) -> No
 
 HOSTILE = ["x'; DROP TABLE t; --", 'a"b', "/* c */", "*/", "--", ";", "select", "FROM", "\\", "\\'", "$$", "é",
            "\u202e", "NULL", "' OR '1'='1", "%s", "{0}", "`", "[x]", "\n"]  # fmt: skip
-# 'İ' and a capital sigma lower-case differently in Python than in DuckDB and Arrow: pinned as a known gap in
-# test_fuzz_regressions.py and left out here, so the property keeps testing everything else (blank spec items are
-# refused by the spec itself)
-hostile_text = st.sampled_from(HOSTILE) | st.text(
-    alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="İΣ"), max_size=8
+# unassigned code points (Cn) are left out: letters newer than this Python's Unicode tables, which DuckDB and Arrow
+# may already lower-case
+hostile_text = st.sampled_from([*HOSTILE, "İ", "ΑΣ"]) | st.text(
+    alphabet=st.characters(blacklist_categories=["Cs", "Cc", "Cn"]), max_size=8
 )
 spec_words = hostile_text.filter(lambda s: s.strip(" \t\r\n") != "")
 names = st.lists(hostile_text.filter(lambda s: s.strip() != ""), min_size=3, max_size=3, unique_by=str.lower)

@@ -60,6 +60,8 @@ class DialectRules:
     multi_form: str = "native array"
     explain_form: str = "native array"
     null_list_is_empty: bool = False
+    # LOWER with Unicode's full case mapping (Java's): 'İ' and a word-final 'Σ' are read as 'i' and 'σ' first
+    full_case_lower: bool = False
 
     @property
     def arrays(self) -> bool:
@@ -70,10 +72,20 @@ DIALECTS: dict[str, DialectRules] = {
     "duckdb": DialectRules("duckdb", "list_contains", "mask_lookup", multi_form="VARCHAR[]", explain_form="VARCHAR[]"),
     "postgres": DialectRules("postgres", "unnest", "array_remove", multi_form="text[]", explain_form="text[]"),
     "spark": DialectRules(
-        "spark", "exists_lambda", "array_compact", multi_form="array<string>", explain_form="array<string>"
+        "spark",
+        "exists_lambda",
+        "array_compact",
+        multi_form="array<string>",
+        explain_form="array<string>",
+        full_case_lower=True,
     ),
     "databricks": DialectRules(
-        "databricks", "exists_lambda", "array_compact", multi_form="array<string>", explain_form="array<string>"
+        "databricks",
+        "exists_lambda",
+        "array_compact",
+        multi_form="array<string>",
+        explain_form="array<string>",
+        full_case_lower=True,
     ),
     "bigquery": DialectRules(
         "bigquery",

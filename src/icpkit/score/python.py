@@ -25,6 +25,7 @@ from icpkit.score.semantics import (
     evaluate,
     exclusion_ids,
     layer_totals,
+    lower_text,
     prepare_items,
 )
 from icpkit.spec.model import Clause, ICPSpec, Op
@@ -57,7 +58,8 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
 
             def text_set(v: Any) -> Outcome:
                 if type(v) is str:
-                    s = v.strip(_WS).lower()
+                    s = v.strip(_WS)
+                    s = s.lower() if s.isascii() else lower_text(s)
                     return ((s not in texts) if negate else (s in texts)) if s else None
                 if v is None:
                     return None
@@ -171,13 +173,13 @@ def _item_set(v: Any) -> set[str] | _Raw | None:
     """A list of text (or one text) as its set of trimmed lower-case items; None when missing."""
     if type(v) is list:
         try:
-            have = {x.strip(_WS).lower() for x in v}
+            have = {lower_text(x.strip(_WS)) for x in v}
         except AttributeError:  # None or non-text items: the reference decides
             return _Raw(v)
         have.discard("")
         return have
     if type(v) is str:
-        s = v.strip(_WS).lower()
+        s = lower_text(v.strip(_WS))
         return {s} if s else None
     return None if v is None else _Raw(v)
 
@@ -240,7 +242,13 @@ class _Writer:
     """Writes the scoring function's source; spec values become factory arguments (constants), never text."""
 
     def __init__(self) -> None:
-        self.consts: dict[str, Any] = {"Result": _Result, "new": object.__new__, "item_set": _item_set, "WS": _WS}
+        self.consts: dict[str, Any] = {
+            "Result": _Result,
+            "new": object.__new__,
+            "item_set": _item_set,
+            "WS": _WS,
+            "LOWER": lower_text,
+        }
         self.item_vars: dict[str, tuple[str, str]] = {}
         self._counts: dict[str, int] = {}
 
@@ -301,7 +309,8 @@ class _Writer:
             else:
                 decide = ["if s:", f"    if s {'not in' if negate else 'in'} {s}:", *_indent(_indent(yes))]
                 decide += ["else:", *_indent(unk)]
-            body = ["if type(v) is str:", "    s = v.strip(WS).lower()", *_indent(decide)]
+            body = ["if type(v) is str:", "    s = v.strip(WS)", "    s = s.lower() if s.isascii() else LOWER(s)"]
+            body += _indent(decide)
             return [*head, *body, *missing, *slow]
         if kind == "number":
             _, nums, negate = how

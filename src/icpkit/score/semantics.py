@@ -91,6 +91,7 @@ __all__ = [
     "has_personas",
     "kleene_and",
     "layer_totals",
+    "lower_text",
     "match_persona",
     "needle",
     "norm_text",
@@ -157,8 +158,19 @@ class ScoreResult:
 # ---------------------------------------------------------------------------------------------- value reading
 
 
+# Python's str.lower applies Unicode's full case mapping: 'İ' becomes 'i' + a combining dot and a word-final 'Σ'
+# becomes 'ς'. DuckDB, Arrow and PostgreSQL lower-case one code point at a time ('i', 'σ'); these two are the only
+# characters where the two mappings differ, so reading them first makes the reference lower-case like the engines.
+SIMPLE_CASE = str.maketrans({"\u0130": "i", "\u03a3": "\u03c3"})
+
+
+def lower_text(s: str) -> str:
+    """Lower-case one code point at a time, as the SQL engines and Arrow do (see ``SIMPLE_CASE``)."""
+    return s.lower() if s.isascii() else s.translate(SIMPLE_CASE).lower()
+
+
 def norm_text(s: str) -> str:
-    return s.strip(WHITESPACE).lower()
+    return lower_text(s.strip(WHITESPACE))
 
 
 def parse_number(s: str) -> float | None:

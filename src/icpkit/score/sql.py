@@ -995,9 +995,19 @@ def compile_expression(
     return query
 
 
+def _simple_case_lower(node: exp.Expression) -> exp.Expression:
+    """``LOWER(x)`` as ``LOWER(TRANSLATE(x, 'İΣ', 'iσ'))``: one code point at a time, like the reference."""
+    if not isinstance(node, exp.Lower):
+        return node
+    chars = exp.Literal.string("\u0130\u03a3"), exp.Literal.string("i\u03c3")
+    return exp.Lower(this=exp.Anonymous(this="TRANSLATE", expressions=[node.this, *chars]))
+
+
 def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:
     """SQL text for ``dialect``; a construct the dialect lacks raises ``UnsupportedOperatorError``."""
     rules = rules_for(dialect)
+    if rules.full_case_lower:
+        expression = expression.transform(_simple_case_lower)
     try:
         return expression.sql(dialect=rules.name, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except SqlglotError as exc:
