@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -60,41 +61,43 @@ def lead_share_check(
     if n == 0:
         return LeadsCheck(leads=0, fit=0, share=fig, band=band, status="healthy", message="no leads to judge")
     pct = f"{share:.0%} of {n:,} inbound leads ({fit:,}) reach tier 1–2"
-    if share > hi_b:
+
+    def advise(status: str) -> str:
         share_at = _share_at(eligible)
-        ok = np.flatnonzero((share_at <= hi_b) & (share_at >= lo_b))
-        ok = ok[ok > t2]
-        s = int(ok[0]) if ok.size else None
-        advice = (
-            f"raise the tier-2 minimum from {t2} to {s} (that routes ≤{hi_b:.0%} of these leads to sales)"
-            if s is not None
-            else "no tier-2 minimum lands in the band (too many leads share the same scores): add criteria or "
-            "exclusions that separate them"
-        )
-        return LeadsCheck(
-            leads=n, fit=fit, share=fig, band=band, status="too_loose",
-            message=f"too loose: {pct}, above the {hi_b:.0%} ceiling; sales would chase accounts that rarely win",
-            suggestion=advice,
-        )  # fmt: skip
-    if share < lo_b:
-        share_at = _share_at(eligible)  # the highest threshold under t2 that lands in the band
         ok = np.flatnonzero((share_at >= lo_b) & (share_at <= hi_b))
-        ok = ok[ok < t2]
-        s = int(ok[-1]) if ok.size else None
-        advice = (
-            f"lower the tier-2 minimum from {t2} to {s} (that routes ≥{lo_b:.0%} of these leads to sales)"
-            if s is not None and s > 0
+        if status == "too_loose":
+            up = ok[ok > t2]
+            return (
+                f"raise the tier-2 minimum from {t2} to {int(up[0])} (that routes ≤{hi_b:.0%} of these leads to sales)"
+                if up.size
+                else "no tier-2 minimum lands in the band (too many leads share the same scores): add criteria or "
+                "exclusions that separate them"
+            )
+        down = ok[ok < t2]  # the highest threshold under t2 that lands in the band
+        return (
+            f"lower the tier-2 minimum from {t2} to {int(down[-1])} (that routes ≥{lo_b:.0%} of these leads to sales)"
+            if down.size and down[-1] > 0
             else "loosen criteria (wider bands or more values): too few leads score at all"
         )
-        return LeadsCheck(
-            leads=n, fit=fit, share=fig, band=band, status="too_narrow",
-            message=f"too narrow: {pct}, below the {lo_b:.0%} floor; the ICP starves sales of pipeline",
-            suggestion=advice,
-        )  # fmt: skip
-    return LeadsCheck(
-        leads=n, fit=fit, share=fig, band=band, status="healthy",
-        message=f"healthy: {pct}, inside the {lo_b:.0%}–{hi_b:.0%} band",
-    )  # fmt: skip
+
+    return _verdict(n, fit, fig, band, pct, advise)
+
+
+def _verdict(
+    n: int, fit: int, fig: Figure, band: tuple[float, float], pct: str, advise: Callable[[str], str]
+) -> LeadsCheck:
+    """The band's three verdicts, worded once; ``advise(status)`` says what to change when outside it."""
+    lo_b, hi_b = band
+    if fig.value > hi_b:
+        status = "too_loose"
+        message = f"too loose: {pct}, above the {hi_b:.0%} ceiling; sales would chase accounts that rarely win"
+    elif fig.value < lo_b:
+        status = "too_narrow"
+        message = f"too narrow: {pct}, below the {lo_b:.0%} floor; the ICP starves sales of pipeline"
+    else:
+        message = f"healthy: {pct}, inside the {lo_b:.0%}–{hi_b:.0%} band"
+        return LeadsCheck(leads=n, fit=fit, share=fig, band=band, status="healthy", message=message)
+    return LeadsCheck(leads=n, fit=fit, share=fig, band=band, status=status, message=message, suggestion=advise(status))
 
 
 def _segmented_check(
@@ -119,34 +122,23 @@ def _segmented_check(
     share_at = (margin[None, :] >= shifts[:, None]).sum(axis=1) / n  # share routed if every minimum moved by d
     pct = f"{fig.value:.0%} of {n:,} inbound leads ({fit:,}) reach tier 1–2 of a segment"
     ok = shifts[(share_at >= lo_b) & (share_at <= hi_b)]
-    if fig.value > hi_b:
-        up = ok[ok > 0]
-        advice = (
-            f"raise every segment's tier-2 minimum by {int(up[0])} points (that routes ≤{hi_b:.0%} of these leads)"
-            if up.size
-            else "no shift of the tier-2 minimums lands in the band: add criteria or exclusions that separate them"
-        )
-        return LeadsCheck(
-            leads=n, fit=fit, share=fig, band=band, status="too_loose",
-            message=f"too loose: {pct}, above the {hi_b:.0%} ceiling; sales would chase accounts that rarely win",
-            suggestion=advice,
-        )  # fmt: skip
-    if fig.value < lo_b:
+
+    def advise(status: str) -> str:
+        if status == "too_loose":
+            up = ok[ok > 0]
+            return (
+                f"raise every segment's tier-2 minimum by {int(up[0])} points (that routes ≤{hi_b:.0%} of these leads)"
+                if up.size
+                else "no shift of the tier-2 minimums lands in the band: add criteria or exclusions that separate them"
+            )
         down = ok[ok < 0]
-        advice = (
+        return (
             f"lower every segment's tier-2 minimum by {-int(down[-1])} points (that routes ≥{lo_b:.0%} of these leads)"
             if down.size
             else "loosen criteria (wider bands or more values): too few leads score at all"
         )
-        return LeadsCheck(
-            leads=n, fit=fit, share=fig, band=band, status="too_narrow",
-            message=f"too narrow: {pct}, below the {lo_b:.0%} floor; the ICP starves sales of pipeline",
-            suggestion=advice,
-        )  # fmt: skip
-    return LeadsCheck(
-        leads=n, fit=fit, share=fig, band=band, status="healthy",
-        message=f"healthy: {pct}, inside the {lo_b:.0%}–{hi_b:.0%} band",
-    )  # fmt: skip
+
+    return _verdict(n, fit, fig, band, pct, advise)
 
 
 def leads_check(
