@@ -369,7 +369,9 @@ class _Field:
         if self.kind in ("number", "float") and nums:
             return _in(self.number(), nums)
         if self.kind == "bool" and flags:
-            return _in(self.col.copy(), flags) if len(flags) == 1 else self.present()
+            if len(flags) == 1:
+                return _in(self.col.copy(), flags)
+            return _case(self.present(), exp.true())  # true and false: any flag is one, a missing flag unknown
         return self.no_when_present()
 
     def in_range(self, lo: float | None, hi: float | None) -> exp.Expression:
