@@ -1,0 +1,101 @@
+"""Empty and null lists, and flags listed with both values, on every engine: the outcomes docs/reference.md states.
+
+An empty list is a known empty set (``contains_any`` / ``contains_all`` no, ``contains_none`` yes, ``exists`` no),
+a null list is unknown (``exists`` no); the scalar operators read a list as no. ``in`` / ``not_in`` /
+``contains_*`` listing both ``true`` and ``false`` are decided for every present flag and unknown for a missing one
+(the SQL compiler once read a missing flag as no there, so ``not_in: [true, false]`` matched and excluded it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from engine_support import EngineRunner
+from test_agree import _reference
+
+from icpkit.spec import ICPSpec
+
+LISTS = pa.schema([("tech_stack", pa.list_(pa.string())), ("employees", pa.float64())])
+LIST_ROWS = {"empty": [], "null": None, "blank items": [None, "  "], "one item": [" HubSpot"]}
+YES, NO, UNKNOWN = "yes", "no", "unknown"
+# operator -> (value, outcome on each row of LIST_ROWS)
+LIST_CASES: dict[str, tuple[Any, dict[str, str]]] = {
+    "contains_any": (["hubspot", "Salesforce"], {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": YES}),
+    "contains_all": (["hubspot", "Salesforce"], {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": NO}),
+    "contains_none": (["hubspot", "Salesforce"], {"empty": YES, "null": UNKNOWN, "blank items": YES, "one item": NO}),
+    "exists": (True, {"empty": NO, "null": NO, "blank items": NO, "one item": YES}),
+    "in": (["hubspot"], {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": NO}),
+    "not_in": (["hubspot"], {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": NO}),
+    "equals": ("hubspot", {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": NO}),
+    "between": ([0, 10], {"empty": NO, "null": UNKNOWN, "blank items": NO, "one item": NO}),
+}
+
+
+def _one_clause_spec(field: str, op: str, value: Any) -> ICPSpec:
+    """The clause as a criterion in a conjunction with a known yes, and as an exclusion."""
+    clause = {"field": field, "op": op, "value": value}
+    also = [{"field": "employees", "op": "lte", "value": 0}]
+    return ICPSpec.model_validate(
+        {
+            "name": "edges",
+            "as_of": "2026-09-30",
+            "layers": {
+                "firmographic": [{"field": "employees", "op": "lte", "value": 0, "points": 35}],
+                "technographic": [
+                    {"field": "employees", "op": "lte", "value": 0, "points": 1},
+                    {**clause, "points": 14, "also": also},
+                ],
+            },
+            "exclusions": [{**clause, "reason": "edge"}],
+        }
+    )
+
+
+def _outcome(row: dict[str, Any]) -> str:
+    if "technographic.1" in row["matched"]:
+        return YES
+    return UNKNOWN if "technographic.1" in row["unknown"] else NO
+
+
+def _excluded(row: dict[str, Any]) -> str:
+    if row["exclusions_hit"]:
+        return YES
+    return UNKNOWN if "exclusion.0" in row["unknown"] else NO
+
+
+@pytest.mark.parametrize("op", list(LIST_CASES))
+def test_empty_and_null_lists_on_every_operator(engine: EngineRunner, op: str) -> None:
+    value, outcomes = LIST_CASES[op]
+    spec = _one_clause_spec("tech_stack", op, value)
+    table = pa.Table.from_pylist([{"tech_stack": v, "employees": -1.0} for v in LIST_ROWS.values()], schema=LISTS)
+    got = engine(spec, table)
+    assert got == _reference(spec, table)
+    assert {name: _outcome(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes
+    assert {name: _excluded(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes
+    assert [r["score"] for r in got] == [36 + (14 if outcomes[name] == YES else 0) for name in LIST_ROWS]
+
+
+FLAGS = pa.schema([("flag", pa.bool_()), ("employees", pa.float64())])
+FLAG_ROWS = {"missing": None, "true": True, "false": False}
+BOTH = [True, False]
+FLAG_CASES: dict[str, tuple[Any, dict[str, str]]] = {
+    "in": (BOTH, {"missing": UNKNOWN, "true": YES, "false": YES}),
+    "not_in": (BOTH, {"missing": UNKNOWN, "true": NO, "false": NO}),
+    "contains_any": (BOTH, {"missing": UNKNOWN, "true": YES, "false": YES}),
+    "contains_none": (BOTH, {"missing": UNKNOWN, "true": NO, "false": NO}),
+    "contains_all": (BOTH, {"missing": UNKNOWN, "true": NO, "false": NO}),
+    "equals": (False, {"missing": UNKNOWN, "true": NO, "false": YES}),
+}
+
+
+@pytest.mark.parametrize("op", list(FLAG_CASES))
+def test_flags_listed_with_both_values(engine: EngineRunner, op: str) -> None:
+    value, outcomes = FLAG_CASES[op]
+    spec = _one_clause_spec("flag", op, value)
+    table = pa.Table.from_pylist([{"flag": v, "employees": -1.0} for v in FLAG_ROWS.values()], schema=FLAGS)
+    got = engine(spec, table)
+    assert got == _reference(spec, table)
+    assert {name: _outcome(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
+    assert {name: _excluded(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
