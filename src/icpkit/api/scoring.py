@@ -9,34 +9,15 @@ always there, null when the spec has no segments or no personas, so a client rea
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
 
 from icpkit.api.limits import Limits, parse_batch, parse_score
 from icpkit.api.served import Served
-from icpkit.score.semantics import norm_text, parse_date
 from icpkit.size.enrich import KEY_COLUMN, STATUS_COLUMN, Enricher
 
-__all__ = ["Scoring", "read_date"]
-
-
-def read_date(v: str) -> dt.date | None:
-    """A text date as the scorer reads it (``parse_date(norm_text(v))``), sooner for plain ``YYYY-MM-DD``.
-
-    Ten ASCII characters with dashes at 4 and 7 can only be that form, which ``date.fromisoformat`` reads exactly
-    as ``parse_date`` does (and refuses exactly when it returns None): a tenth of the time of the regular route.
-    """
-    if len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii():
-        try:
-            return _from_iso(v)
-        except ValueError:
-            return None
-    return parse_date(norm_text(v))
-
-
-_from_iso = dt.date.fromisoformat
+__all__ = ["Scoring"]
 
 
 def _dumps(obj: Any) -> bytes:
@@ -58,12 +39,6 @@ class Scoring:
             filled = {k: v for k, v in full.items() if v is not None and record.get(k) is None}
             enrichment = {"status": status, "domain": domain, "filled": filled}
             record = full
-        for f in served.date_fields:
-            v = record.get(f)
-            if type(v) is str:
-                d = read_date(v)  # the scorer's own reading of a text date
-                if d is not None:
-                    record[f] = d
         r = served.scorer(record)
         segment = getattr(r, "segment", None) if served.segmented else None
         items, hits = served.words[segment]

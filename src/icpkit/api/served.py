@@ -18,7 +18,7 @@ from icpkit.spec.io import content_hash
 from icpkit.spec.model import Clause, ICPSpec, Op, Persona
 from icpkit.words import clause_text, criterion_text, humanise_field, icp_sentence
 
-__all__ = ["AsOf", "Served", "date_only_fields", "exclusion_text", "field_kinds", "serve_spec"]
+__all__ = ["AsOf", "Served", "exclusion_text", "field_kinds", "serve_spec"]
 
 _KIND_OF_OP = {
     Op.BETWEEN: "number",
@@ -93,20 +93,6 @@ class Served:
     words: dict[str | None, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]
     icp: dict[str, Any]  # the GET /v1/icp body
     icp_json: bytes
-    date_fields: tuple[str, ...]  # fields read only as dates: ISO text is parsed once, before scoring
-
-
-def date_only_fields(spec: ICPSpec) -> tuple[str, ...]:
-    """Fields every clause reads as a date (``within_days``, or ``exists`` which a date satisfies as its text
-    does). JSON carries dates as text, which the scorer would parse on its slow path; parsing them up front with
-    the same rule gives the same outcome, a few microseconds sooner."""
-    ops: dict[str, set[Op]] = {}
-    for cl in _clauses(spec):
-        ops.setdefault(cl.field, set()).add(cl.op)
-    pf = spec.persona_fields
-    words = {pf.title, pf.seniority, pf.department} if spec.personas else set()  # personas read these as words
-    only = {Op.WITHIN_DAYS, Op.EXISTS}
-    return tuple(f for f, used in ops.items() if Op.WITHIN_DAYS in used and used <= only and f not in words)
 
 
 AsOf = dt.date | Literal["spec"] | None
@@ -200,5 +186,4 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         words=words,
         icp=icp,
         icp_json=orjson.dumps(icp),
-        date_fields=date_only_fields(spec),
     )
