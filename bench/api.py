@@ -106,6 +106,7 @@ def _server_app(compare: bool) -> Any:
 
 def _pydantic_apps(service: Any) -> tuple[Any, Any]:
     """FastAPI the usual way: pydantic models validate the body and the response, FastAPI writes the JSON."""
+    import orjson
     from fastapi import FastAPI
 
     from icpkit.api.models import ScoreResponse, request_models
@@ -118,6 +119,8 @@ def _pydantic_apps(service: Any) -> tuple[Any, Any]:
         def run(req: Any) -> dict[str, Any]:
             served = service.live.current
             out = service.scoring._one(served, req.record, req.enrich)
+            # the service keeps explanation entries as ready JSON; a pydantic response model wants dicts
+            out["explanation"] = orjson.loads(orjson.dumps(out["explanation"]))
             return {**out, "spec": served.ref, "as_of": served.as_of}
 
         if use_async:

@@ -40,7 +40,7 @@ def test_everything_but_health_and_the_page_needs_a_token(client) -> None:
 def test_tokens_file_is_reread_when_it_changes(make_client, tmp_path) -> None:
     f = tmp_path / "tokens"
     f.write_text(f"# service tokens\n{TOKEN}\n\n")
-    client = make_client(tokens=Tokens(file=f))
+    client = make_client(tokens=Tokens(file=f, recheck=0))
     old, new = AUTH, {"Authorization": f"Bearer {OTHER_TOKEN}"}
     assert client.get("/v1/icp", headers=old).status_code == 200
     assert client.get("/v1/icp", headers=new).status_code == 401
@@ -54,6 +54,23 @@ def test_tokens_file_is_reread_when_it_changes(make_client, tmp_path) -> None:
     assert client.get("/v1/icp", headers=new).status_code == 200
     f.unlink()  # a missing file closes the service instead of opening it
     assert client.get("/v1/icp", headers=new).status_code == 401
+
+
+def test_the_tokens_file_is_looked_at_once_per_recheck_interval(tmp_path, monkeypatch) -> None:
+    from icpkit.api import auth
+
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    f = tmp_path / "tokens"
+    f.write_text(f"{TOKEN}\n")
+    tokens = Tokens(file=f, recheck=1.0)
+    header = f"Bearer {OTHER_TOKEN}".encode()
+    assert not tokens.check(header)
+    f.write_text(f"{OTHER_TOKEN}\n")
+    clock[0] += 0.5
+    assert not tokens.check(header)  # within the interval: the file is not looked at
+    clock[0] += 0.6
+    assert tokens.check(header) and not tokens.check(f"Bearer {TOKEN}".encode())
 
 
 def test_env_and_file_tokens_combine_and_short_ones_are_refused(tmp_path) -> None:

@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,8 +61,12 @@ def _parse(lines: Iterable[str], where: str, *, strict: bool) -> list[str]:
 class Tokens:
     """The accepted bearer tokens; ``check`` takes an ``Authorization`` header value (bytes, as ASGI gives it)."""
 
-    def __init__(self, *, env: str | None = None, file: str | Path | None = None) -> None:
+    def __init__(self, *, env: str | None = None, file: str | Path | None = None, recheck: float = 1.0) -> None:
         self.file = Path(file) if file is not None else None
+        # how often the file is looked at (seconds): a rotation is seen within that, and the requests between
+        # pay no system call (0: on every check)
+        self.recheck = recheck
+        self._next_look = 0.0
         self._env = _parse(env.split(","), ENV_VAR, strict=True) if env else []
         self._file_tokens: list[str] = []
         self._signature: tuple[int, int, int] | None = None
@@ -102,13 +107,20 @@ class Tokens:
         self._digests = tuple(_digest(t) for t in (*self._env, *self._file_tokens))
 
     def _maybe_reload(self) -> None:
-        if self.file is not None and self._stat() != self._signature:
+        if self.file is None:
+            return
+        now = time.monotonic()
+        if now < self._next_look:
+            return
+        self._next_look = now + self.recheck
+        if self._stat() != self._signature:
             self._reload()
             self._rebuild()
 
     def check(self, authorization: bytes | None) -> bool:
         """Whether the header carries one of the tokens (``Bearer <token>``)."""
-        self._maybe_reload()
+        if self.file is not None:
+            self._maybe_reload()
         if not authorization or authorization[:7].lower() != b"bearer ":
             return False
         given = hashlib.sha256(authorization[7:].strip()).digest()

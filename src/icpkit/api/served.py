@@ -89,8 +89,9 @@ class Served:
     ref: dict[str, Any]  # {"hash", "version", "name"} as responses carry it
     segmented: bool  # the spec has segments: results name the best one, explanation ids are local to it
     # segment name (None without segments) -> (criterion or exclusion id -> its explanation entry,
-    #                                          exclusion id -> {"id", "text", "reason"})
-    words: dict[str | None, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]
+    #                                          exclusion id -> {"id", "text", "reason"}),
+    # each entry already JSON (a response copies its bytes instead of writing four fields again)
+    words: dict[str | None, tuple[dict[str, orjson.Fragment], dict[str, orjson.Fragment]]]
     icp: dict[str, Any]  # the GET /v1/icp body
     icp_json: bytes
 
@@ -122,6 +123,10 @@ def _describe(spec: ICPSpec) -> tuple[tuple[dict[str, Any], dict[str, Any]], dic
     return (items, hits), part
 
 
+def _fragments(entries: dict[str, dict[str, Any]]) -> dict[str, orjson.Fragment]:
+    return {k: orjson.Fragment(orjson.dumps(v)) for k, v in entries.items()}
+
+
 def _persona(p: Persona) -> dict[str, Any]:
     return {
         "name": p.name,
@@ -143,10 +148,11 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
     h = content_hash(spec)
     ref = {"hash": h, "version": spec.version if version is None else version, "name": spec.name}
     segments = spec.segment_specs()
-    words: dict[str | None, tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]] = {}
+    words: dict[str | None, tuple[dict[str, orjson.Fragment], dict[str, orjson.Fragment]]] = {}
     parts: dict[str | None, dict[str, Any]] = {}
     for name, part in segments or [(None, spec)]:
-        words[name], parts[name] = _describe(part)
+        (items, hits), parts[name] = _describe(part)
+        words[name] = (_fragments(items), _fragments(hits))
     icp: dict[str, Any] = {
         "spec": ref,
         "as_of": when.isoformat(),

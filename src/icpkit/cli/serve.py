@@ -36,7 +36,7 @@ def serve(
     max_batch: int = typer.Option(1000, "--max-batch", min=1, help="Most records in one /v1/score/batch call."),
     max_body: int = typer.Option(1_000_000, "--max-body", min=1024, help="Largest request body, in bytes."),
     tokens_file: Path | None = typer.Option(
-        None, "--tokens-file", help="Bearer tokens, one per line; re-read when it changes (rotation)."
+        None, "--tokens-file", help="Bearer tokens, one per line; re-read within a second of a change (rotation)."
     ),
     cors_origin: list[str] = typer.Option(
         [], "--cors-origin", help="An origin whose pages may call the API (repeatable), e.g. https://www.acme.com."
