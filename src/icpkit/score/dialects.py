@@ -6,10 +6,10 @@ differences are readable at a glance (the idea of SQLGlot's per-dialect flag tab
 =========== ============================ =================================== =================================
 dialect     multi-valued field (input)   contains_any / all / none           explanation columns
 =========== ============================ =================================== =================================
-duckdb      ``VARCHAR[]``                OR / AND of ``list_contains`` on     ``VARCHAR[]``, decoded from a
-                                         the trimmed, lower-cased list        BIGINT bitmask (lists of CASEs
-                                                                             past 62 ids); with ``masks``, the
-                                                                             BIGINT bitmask itself
+duckdb      ``VARCHAR[]``                OR / AND of ``list_contains`` of     ``VARCHAR[]``, decoded from a
+                                         the raw list for the spellings the   BIGINT bitmask (lists of CASEs
+                                         data holds (else of the trimmed,     past 62 ids); with ``masks``, the
+                                         lower-cased list)                    BIGINT bitmask itself
 postgres    ``text[]``                   ``EXISTS (SELECT … FROM UNNEST)``   ``text[]``
 spark       ``array<string>``            ``exists(list, e -> …)``             ``array<string>``
 databricks  ``array<string>``            ``exists(list, e -> …)``             ``array<string>``
@@ -26,14 +26,17 @@ other       arrays as SQLGlot            ``SIZE(FILTER(list, e -> …)) > 0``  a
 Why these renderings (measured with DuckDB on 10M rows, 2 cores): trimming and lower-casing a list once cost ~4.5 s,
 nearly all of it ``TRIM`` with a character set, so an item is trimmed only when its first or last code point
 (``ORD(item)``, ``ORD(item[-1])``) is at most 32 (~1.5 s for the whole transform); then ``list_contains`` costs ~0.6 s
-per spec item, ``list_has_any`` of two items ~3 s, and a ``list_filter`` lambda per criterion ~11 s. Measured again
-on 2M rows, 3 ``contains_any`` criteria of 2-3 items: an OR of ``list_contains`` adds ~27 ns per row per criterion,
-``list_has_any`` ~135 ns. A ``;``-joined lower-cased string searched with
-``contains`` or one regular expression per criterion was measured too and is slower than the list. SQLGlot also renders
-``list_has_any`` as ``&&``, which Spark rejects. Explanations built as a list of 22 ``CASE`` items filtered of NULLs
-tripled the run; one BIGINT bitmask per explanation column, decoded through constant tables of the id lists for each
-6 bits, costs a fraction of that, and writing the bitmasks themselves (``masks=True``, what ``score_file`` writes to
-Parquet by default) a fraction again: decoding and writing three lists of ids per row cost about twice the scoring.
+per spec item, ``list_has_any`` of two items ~3 s, and a ``list_filter`` lambda per criterion ~11 s. Measured again on
+2M rows, 3 ``contains_any`` criteria of 2-3 items: an OR of ``list_contains`` adds ~27 ns per row per criterion,
+``list_has_any`` ~135 ns. Even guarded, the transform stayed the largest single cost of a bulk run (2M rows: ~0.4 s CPU
+of ~1.5 s, nearly all of it ``LOWER``), so when DuckDB scores a table it first reads the column's distinct items (a few
+per CRM column; pyarrow's Parquet dictionaries cost ~0.09 s) and tests the raw list for the spellings that normalise to
+each spec value (``list_items`` of ``compile_expression``; ~1.3 s for the whole run). A ``;``-joined lower-cased string
+searched with ``contains`` or one regular expression per criterion was measured too and is slower than the list. SQLGlot
+also renders ``list_has_any`` as ``&&``, which Spark rejects. Explanations built as a list of 22 ``CASE`` items filtered
+of NULLs tripled the run; one BIGINT bitmask per explanation column, decoded through constant tables of the id lists for
+each 6 bits, costs a fraction of that, and writing the bitmasks themselves (``masks=True``, what ``score_file`` writes
+to Parquet by default) a fraction again: decoding and writing three lists of ids per row cost about twice the scoring.
 Spark's ``array_contains`` returns NULL when the list holds a NULL item and the value is absent, so Spark uses
 ``exists`` with a predicate that is never NULL.
 """
