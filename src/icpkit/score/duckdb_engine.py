@@ -190,7 +190,13 @@ def _parquet_items(path: str, name: str) -> set[str] | None:
             return None
         reader = pq.ParquetFile(path, read_dictionary=leaf)
         seen: set[str] = set()
-        for batch in reader.iter_batches(batch_size=ROW_GROUP_SIZE, columns=[name]):
+        # batch by batch within each row group: a batch spanning two row groups would hold two dictionaries
+        batches = (
+            batch
+            for group in range(reader.num_row_groups)
+            for batch in reader.iter_batches(batch_size=ROW_GROUP_SIZE, row_groups=[group], columns=[name])
+        )
+        for batch in batches:
             values = batch.column(0).values
             if pa.types.is_dictionary(values.type):
                 values = values.dictionary
