@@ -1083,11 +1083,21 @@ def _simple_case_lower(node: exp.Expression) -> exp.Expression:
     return exp.Lower(this=exp.Anonymous(this="TRANSLATE", expressions=[node.this, *chars]))
 
 
+def _fence(node: exp.Expression) -> exp.Expression:
+    """A subquery as ``… OFFSET 0``, which PostgreSQL plans as a step of its own (see ``icpkit.score.dialects``)."""
+    select = node.this if isinstance(node, exp.Subquery) else None
+    if isinstance(select, exp.Select) and not select.args.get("limit") and not select.args.get("offset"):
+        select.set("offset", exp.Offset(expression=exp.Literal.number(0)))
+    return node
+
+
 def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:
     """SQL text for ``dialect``; a construct the dialect lacks raises ``UnsupportedOperatorError``."""
     rules = rules_for(dialect)
     if rules.full_case_lower:
         expression = expression.transform(_simple_case_lower)
+    if rules.fence_subqueries:
+        expression = expression.transform(_fence)
     try:
         return expression.sql(dialect=rules.name, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except SqlglotError as exc:
