@@ -66,7 +66,7 @@ def test_score_csv_to_parquet_keeps_ids_and_counts_tiers(
     assert [r["account_id"] for r in rows] == ["101", "102", "103"]
     assert [(r["score"], r["tier"]) for r in rows] == [(100, "tier1"), (0, "excluded"), (70, "tier1")]
     # Parquet keeps explanations as bitmasks (bit i = i-th id, named in the file's metadata) until decoded
-    assert table.schema.field("matched").type == pa.int64()
+    assert table.schema.field("matched").type == pa.int32()  # INTEGER up to 31 ids
     assert rows[1]["exclusions_hit"] == 1 and rows[2]["unknown"] == 0b10
     decoded = decode_explanations(out).to_pylist()
     assert decoded[1]["exclusions_hit"] == ["exclusion.0"] and decoded[2]["unknown"] == ["firmographic.1"]

@@ -18,7 +18,7 @@ from engine_support import EngineRunner
 from icpkit.cli import main
 from icpkit.errors import InputError, UnsupportedOperatorError
 from icpkit.score import score_record
-from icpkit.score.duckdb_engine import score_file
+from icpkit.score.duckdb_engine import score_arrow, score_file
 from icpkit.score.sql import EXPLAIN_COLUMNS, compile_expression, compile_sql, render
 from icpkit.spec import ICPSpec
 
@@ -166,3 +166,44 @@ def test_cli_columns_option(tmp_path: Path) -> None:
     assert "route" not in pq.read_table(out).column_names
     assert main([*args, "--columns", "score,grade"]) == 2
     assert main([*args, "--columns", "score", "--engine", "spark"]) == 2
+
+
+def test_ranges_on_doubles_read_nan_as_missing_and_infinity_as_a_number_without_explanations() -> None:
+    """Without explanations DuckDB reads a DOUBLE range from the raw column: NaN (either sign) is unknown, never a
+    yes, while +/-infinity are numbers like any other, as in the reference."""
+    spec = ICPSpec.model_validate(
+        {
+            "name": "ranges",
+            "layers": {
+                "firmographic": [
+                    {"field": "employees", "op": "gte", "value": 50, "points": 40},
+                    {"field": "employees", "op": "lte", "value": 10, "points": 20},
+                    {"field": "annual_revenue", "op": "between", "value": [5, 10], "points": 25},
+                    {"field": "annual_revenue", "op": "between", "value": [0, None], "points": 15},
+                ]
+            },
+            "tiers": {"tier1": 60, "tier2": 40, "tier3": 20},
+        }
+    )
+    values = [float("nan"), -float("nan"), float("inf"), -float("inf"), 50.0, 49.9, 10.0, 5.0, 0.0, -0.0, None]
+    rows = [
+        {"account_id": f"A{i}-{j}", "employees": a, "annual_revenue": b}
+        for i, a in enumerate(values)
+        for j, b in enumerate(values)
+    ]
+    table = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema([("account_id", pa.string()), ("employees", pa.float64()), ("annual_revenue", pa.float64())]),
+    )
+    sql = compile_sql(
+        spec, columns={"account_id": "VARCHAR", "employees": "DOUBLE", "annual_revenue": "DOUBLE"}, explain=False
+    )
+    assert "NULLIF" not in sql and "'Infinity'" in sql
+    want = {r["account_id"]: (r["score"], r["tier"]) for r in _reference_ids(spec, table)}
+    got = score_arrow(spec, table, explain=False)
+    assert {r["account_id"]: (r["score"], r["tier"]) for r in got.to_pylist()} == want
+    assert want["A2-8"][0] == 55 and want["A0-8"][0] == 15  # +inf is a yes for gte 50; NaN earns nothing
+
+
+def _reference_ids(spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
+    return [{"account_id": r["account_id"], **score_record(spec, r).as_dict()} for r in table.to_pylist()]

@@ -160,3 +160,31 @@ def test_score_read_from_the_matched_mask_is_clamped_and_agrees() -> None:
     assert _rows(score_arrow(spec, table, masks=False)) == want
     sql = compile_sql(spec, columns={"account_id": "VARCHAR", **{f"f{i}": "BOOLEAN" for i in range(20)}}, masks=True)
     assert sql.count("LIST_EXTRACT([0, 3, 4, 7,") == 1  # the first 8 criteria's points, looked up from the mask
+
+
+@pytest.mark.parametrize(("criteria", "matched", "unknown"), [(30, "int32", "int32"), (31, "int32", "int64")])
+def test_masks_are_integer_up_to_31_ids_and_bigint_beyond(
+    tmp_path: Path, criteria: int, matched: str, unknown: str
+) -> None:
+    """``unknown`` holds every criterion and exclusion: with 31 criteria and one exclusion it needs 32 bits."""
+    spec = ICPSpec.model_validate(
+        {
+            "name": "edge",
+            "layers": {"behavioral": [{"field": f"f{i}", "op": "is_true", "points": 1} for i in range(criteria)]},
+            "exclusions": [{"field": "f0", "op": "is_false", "reason": "r"}],
+        }
+    )
+    rows = [
+        {"account_id": f"A{r}", **{f"f{i}": None if (r + i) % 4 == 0 else (r + i) % 3 == 0 for i in range(criteria)}}
+        for r in range(12)
+    ]
+    table = pa.Table.from_pylist(rows)
+    out = tmp_path / "out.parquet"
+    score_file(spec, table, out, progress=False)
+    written = pq.read_table(out)
+    assert str(written.schema.field("matched").type) == matched
+    assert str(written.schema.field("unknown").type) == unknown
+    assert written.column("unknown").to_pylist() and max(written.column("unknown").to_pylist()) > 0
+    decoded = duckdb_engine.decode_explanations(out)
+    want = sorted(_reference(spec, table), key=lambda r: r["account_id"])
+    assert _rows(decoded) == want

@@ -13,11 +13,12 @@ tier costs ~4x an ENUM one, hence tier and route as DuckDB ENUM constants in Par
 Trimming and lower-casing every item of a multi-valued field cost ~0.4 s of a ~1.5 s run, so the distinct items are
 read first (:func:`list_items`) and list criteria test the raw lists for the spellings that match.
 
-In Parquet output the explanation columns (``matched``, ``unknown``, ``exclusions_hit``) are BIGINT bitmasks by
-default: bit ``i`` of a column stands for the ``i``-th id of :func:`icpkit.score.sql.explanation_ids`, and the file
-keeps those ids in its key-value metadata (``icpkit.explanations``). Measured on 2M rows, building and writing
-three lists of ids per row costs 3.8x the CPU of score + tier alone; the bitmasks 1.4x.
-:func:`decode_explanations` (or the SQL of :func:`icpkit.score.sql.decode_masks_sql` in a view) turns them back into
+In Parquet output the explanation columns (``matched``, ``unknown``, ``exclusions_hit``) are integer bitmasks
+(INTEGER up to 31 ids, else BIGINT) by default: bit ``i`` of a column stands for the ``i``-th id of
+:func:`icpkit.score.sql.explanation_ids`, and the file keeps those ids in its key-value metadata
+(``icpkit.explanations``). Measured on 2M rows, building and writing three lists of ids per row costs 3.8x the CPU
+of score + tier alone; the bitmasks 1.4x. :func:`decode_explanations` (or the SQL of
+:func:`icpkit.score.sql.decode_masks_sql` in a view) turns them back into
 lists of ids. CSV, JSON lines and CRM exports, which people read, always carry the ids.
 
 Large Parquet (and DuckDB tables) are read directly; CSV, Excel and JSON exports go through ``icpkit.ingest`` so
@@ -51,6 +52,7 @@ from icpkit.score.sql import (
     compile_expression,
     decode_masks_sql,
     explanation_ids,
+    mask_type,
     masks_fit,
     output_columns,
     render,
@@ -84,7 +86,7 @@ class ScoreSummary:
     seconds: float
     id_column: str | None = None
     columns: list[str] = field(default_factory=list)
-    explanations: str = "ids"  # "ids" (lists of ids), "bitmask" (BIGINT columns) or "none"
+    explanations: str = "ids"  # "ids" (lists of ids), "bitmask" (integer columns) or "none"
 
 
 def connect(
@@ -212,7 +214,7 @@ def score_arrow(
     spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True, masks: bool = False
 ) -> pa.Table:
     """Score an in-memory Arrow table with DuckDB: the same columns as ``icpkit.score.vector.score_table``
-    (with ``masks``, the explanation columns as BIGINT bitmasks; see :func:`decode_explanations`)."""
+    (with ``masks``, the explanation columns as integer bitmasks; see :func:`decode_explanations`)."""
     con = connect()
     try:
         con.register("_icp_input", table)
@@ -262,7 +264,7 @@ def decode_explanations(source: str | Path | pa.Table, spec: ICPSpec | None = No
                     if rows:
                         ids = json.loads(bytes(rows[0][0]).decode())["ids"]
             types = describe(con, f"SELECT * FROM {relation}")
-            masked = [c for c in EXPLAIN_COLUMNS if c in types and types[c] == "BIGINT"]
+            masked = [c for c in EXPLAIN_COLUMNS if c in types and types[c] in ("INTEGER", "BIGINT")]
             if not masked:
                 return con.sql(f"SELECT * FROM {relation}").to_arrow_table()
             if ids is None:
@@ -376,7 +378,7 @@ def score_file(
     ~0.6 GB for scores and to ~1.9 GB with explanations; every row keeps its id, which is what a CRM import
     matches). ``crm`` (hubspot, salesforce, csv) writes the CRM import columns instead of the full table.
     ``engine="python"`` scores with the reference Arrow engine in memory (small files); DuckDB only reads and writes.
-    ``masks`` writes the explanation columns as BIGINT bitmasks; by default they are bitmasks in Parquet output
+    ``masks`` writes the explanation columns as integer bitmasks; by default they are bitmasks in Parquet output
     (when each column has at most 62 ids) and lists of ids in CSV, JSON lines and CRM exports.
     ``outputs`` names the scoring columns to write (say ``["score", "tier"]``: measured on 10M rows, that alone
     halves the writing); ``tier`` must be among them, since the summary counts it.
@@ -522,7 +524,7 @@ def _python_scored(
         bits = [
             f"CASE WHEN list_contains({ident}, {_sql_string(i)}) THEN {1 << b} ELSE 0 END" for b, i in enumerate(ids)
         ]
-        cells.append(f"CAST({' + '.join(bits) or '0'} AS BIGINT) AS {ident}")
+        cells.append(f"CAST({' + '.join(bits) or '0'} AS {mask_type(len(ids))}) AS {ident}")
     return "SELECT " + ", ".join(cells) + " FROM _icp_scored"
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "compile_sql",
     "decode_masks_sql",
     "explanation_ids",
+    "mask_type",
     "masks_fit",
     "output_columns",
 ]
@@ -138,14 +139,14 @@ def explanation_ids(spec: ICPSpec) -> dict[str, list[str]]:
 
 
 def masks_fit(spec: ICPSpec) -> bool:
-    """Whether every explanation column fits a BIGINT bitmask (at most 62 ids each); segmented specs use lists."""
+    """Whether every explanation column fits an integer bitmask (at most 62 ids each); segmented specs use lists."""
     if spec.segments is not None:
         return False
     return all(len(ids) <= _MAX_MASK_IDS for ids in explanation_ids(spec).values())
 
 
 def decode_masks_sql(spec: ICPSpec | Mapping[str, Sequence[str]], *, dialect: str = "duckdb") -> dict[str, str]:
-    """DuckDB expressions turning the BIGINT explanation columns back into the lists of ids, by column name.
+    """DuckDB expressions turning the integer (bitmask) explanation columns back into the lists of ids, by column name.
 
     ``spec`` is the spec that scored the file, or the ids per column (:func:`explanation_ids`, which a Parquet file
     scored by ``score_file`` keeps in its metadata). For a view over such a file::
@@ -378,6 +379,8 @@ class _Field:
     def in_range(self, lo: float | None, hi: float | None) -> exp.Expression:
         if self.kind not in ("number", "float", "text"):
             return self.no_when_present()
+        if self.kind == "float" and self.c.yes_only and self.c.rules.name == "duckdb":
+            return self.yes_only_range(lo, hi)
         x = self.number()
         if lo is not None and hi is not None:
             test: exp.Expression = exp.Between(this=x, low=_lit(lo), high=_lit(hi))
@@ -386,6 +389,19 @@ class _Field:
         else:
             test = exp.LTE(this=x, expression=_lit(hi))
         return _guard(self.present(), test) if self.kind == "text" else test
+
+    def yes_only_range(self, lo: float | None, hi: float | None) -> exp.Expression:
+        """A range on a DOUBLE column in DuckDB, TRUE exactly on a yes, read from the raw column (no ``NULLIF``).
+
+        DuckDB orders NaN above every number, +infinity included, so a range with both ends is already FALSE on
+        NaN, ``x <= hi`` too, and ``x >= lo`` becomes ``x BETWEEN lo AND +infinity``. Measured on 2M rows x 6
+        such criteria: ~0.06 s CPU less than a ``NULLIF(x, 'NaN')`` view (~5% of score + tier).
+        """
+        x = self.col.copy()
+        if lo is None:
+            return exp.LTE(this=x, expression=_lit(hi))
+        top = _lit(hi) if hi is not None else exp.cast(exp.Literal.string("Infinity"), exp.DataType.Type.DOUBLE)
+        return exp.Between(this=x, low=_lit(lo), high=top)
 
     def flag(self, want: bool) -> exp.Expression:
         if self.kind == "bool":
@@ -757,7 +773,8 @@ class _Compiler:
         totals = layer_totals(spec)
         layer_points = {layer: points_of([row for row in crit if row[1] == layer]) for layer in totals}
         score: exp.Expression = clamped(points_of(crit))
-        excluded = _or([_case(o.copy(), exp.true(), exp.false()) for _, o in excl]) if excl else None
+        # read only as a CASE condition, where NULL (unknown) is not taken, just as FALSE
+        excluded = _or([exp.paren(o.copy()) for _, o in excl]) if excl else None
         if explain and masks and not masks_fit(spec):
             raise UnsupportedOperatorError(
                 f"explanations as bitmasks hold at most {_MAX_MASK_IDS} ids per column: write them as lists"
@@ -809,7 +826,7 @@ class _Compiler:
                 if not masks:
                     ids = self.ids(pairs, mask_columns.get(name))
                 elif not pairs:
-                    ids = exp.cast(exp.convert(0), exp.DataType.Type.BIGINT)
+                    ids = exp.cast(exp.convert(0), exp.DataType.Type.INT)
                 else:
                     ids = mask_columns[name] if name in mask_columns else _mask(pairs)
                 outputs.append(exp.alias_(ids, self.identifier(name)))
@@ -827,6 +844,7 @@ class _Compiler:
 
 
 _MAX_MASK_IDS = 62
+_INT_MASK_IDS = 31
 _CHUNK = 6
 _OR_CHAIN = 6
 
@@ -845,11 +863,22 @@ def _labels(names: Mapping[str, str], enum: bool) -> dict[str, exp.Expression]:
     return {k: exp.cast(exp.Literal.string(v), kind) for k, v in names.items()}
 
 
+def mask_type(ids: int) -> str:
+    """The integer type of a bitmask of ``ids`` bits: INTEGER up to 31, else BIGINT (up to 62).
+
+    Measured on 2M rows x 20 criteria: three INTEGER masks cost ~0.12 s CPU less than BIGINT ones to build and
+    write (~7% of a run with explanations).
+    """
+    return "INTEGER" if ids <= _INT_MASK_IDS else "BIGINT"
+
+
 def _mask(pairs: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
-    """One BIGINT with bit ``i`` set where the ``i``-th condition holds."""
+    """One integer with bit ``i`` set where the ``i``-th condition holds (INTEGER or BIGINT: :func:`mask_type`)."""
     mask: exp.Expression | None = None
+    wide = mask_type(len(pairs)) == "BIGINT"
     for bit, (_, cond) in enumerate(pairs):
-        term = _case(cond, exp.cast(exp.convert(1 << bit), exp.DataType.Type.BIGINT), exp.convert(0))
+        value = exp.cast(exp.convert(1 << bit), exp.DataType.Type.BIGINT) if wide else exp.convert(1 << bit)
+        term = _case(cond, value, exp.convert(0))
         mask = term if mask is None else exp.Add(this=mask, expression=term)
     assert mask is not None
     return mask
@@ -1036,7 +1065,7 @@ def compile_expression(
 ) -> exp.Select:
     """The scoring query as a SQLGlot expression, for callers that wrap it (a view, a dbt model, a COPY).
 
-    ``masks`` writes each explanation column as a BIGINT bitmask (bit ``i`` = the ``i``-th id of
+    ``masks`` writes each explanation column as an integer bitmask (bit ``i`` = the ``i``-th id of
     :func:`explanation_ids`) instead of a list of ids: measured on 10M rows, building and writing three lists of ids
     costs more than scoring itself, a bitmask about a third of it. :func:`decode_masks_sql` reads them back.
     ``outputs`` keeps only those scoring columns (:func:`check_outputs`); ``enum_labels`` (DuckDB) gives tier and
@@ -1121,7 +1150,7 @@ def compile_sql(
 
     ``columns`` (name -> type) compiles each clause for the column's real type and lists the input columns
     explicitly (replacing output columns a table scored before already has); without it ``SELECT *`` is used.
-    ``masks`` writes the explanation columns as BIGINT bitmasks and ``list_items`` tests lists for the spellings the
+    ``masks`` writes the explanation columns as integer bitmasks and ``list_items`` tests lists for the spellings the
     data holds (see :func:`compile_expression`).
     """
     expression = compile_expression(
