@@ -9,7 +9,7 @@ import os
 
 import pytest
 from api_support import AUTH, OTHER_TOKEN, TOKEN
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from icpkit.api import Limits, Tokens, create_app, is_loopback
@@ -222,6 +222,29 @@ def test_hand_validation_agrees_with_the_documented_models(body) -> None:
     except ValueError:
         model = False
     assert hand is model, body
+
+
+@settings(max_examples=200, deadline=None)
+@given(record=st.dictionaries(st.text(max_size=6), json_values, max_size=5), slack=st.integers(-40, 40))
+def test_short_cuts_of_the_hand_validation_change_no_verdict(record, slack) -> None:
+    """A body no longer than the text limit skips text lengths, an orjson-read one the finite check: neither may
+    let through or refuse anything the full walk would not."""
+    from icpkit.api.limits import read_record
+
+    try:
+        raw = json.dumps({"record": record}, allow_nan=False).encode()
+    except ValueError:
+        assume(False)  # an infinite number is no JSON: refused as a body, tested elsewhere
+    limits = Limits(max_fields=4, max_key=5, max_string=max(1, len(raw) + slack), max_list=3)
+
+    def verdict(run):
+        try:
+            run()
+        except RequestError as exc:
+            return exc.status, exc.field, exc.message
+        return None
+
+    assert verdict(lambda: parse_score(raw, limits)) == verdict(lambda: read_record(record, "record", limits))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

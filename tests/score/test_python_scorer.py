@@ -223,3 +223,18 @@ def test_no_spec_value_reaches_the_generated_source() -> None:
     source = compile_scorer(spec).source
     for literal in (marker, "12345", "67890", "4321"):
         assert literal not in source
+
+
+def test_remembered_spellings_score_as_fresh_ones_before_and_after_the_memory_is_full() -> None:
+    from icpkit.score.python import NORM_MAX
+
+    spec = _spec("in", ["Software", "fintech"])
+    scorer = compile_scorer(spec)
+    spellings = [" SOFTWARE", "software\t", "Fintech ", "Retail", " ", "İstanbul"]
+    fillers = [f"industry {i}" for i in range(NORM_MAX + 10)]
+    for text in [*spellings, *fillers[::97], *spellings]:  # repeated: the second time from memory
+        assert scorer({"f": text}).as_dict() == score_record(spec, {"f": text}).as_dict(), text
+    for text in fillers:
+        scorer({"f": text})
+    for text in [*spellings, "SoftWare  ", "  fintech"]:  # the memory is full: new spellings are still read right
+        assert scorer({"f": text}).as_dict() == score_record(spec, {"f": text}).as_dict(), text

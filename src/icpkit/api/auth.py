@@ -1,8 +1,8 @@
 """Bearer tokens: from ``ICPKIT_API_TOKENS`` and/or a tokens file that is re-read when it changes.
 
 Rotation without a restart: write the new token into the file beside the old one, move callers over, remove the
-old one. The file is checked on every request with one ``stat`` (a microsecond) and re-read only when its
-modification time, size or inode changed, so an atomic rename is seen at once.
+old one. The file is looked at (one ``stat``) at most once a second, not on every request, and re-read only when
+its modification time, size or inode changed, so an atomic rename is seen within that second.
 
 Every token is compared, always, through ``hmac.compare_digest`` on SHA-256 digests (equal lengths), so neither
 which token matched nor how much of it matched shows in the response time.

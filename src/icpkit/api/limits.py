@@ -68,10 +68,12 @@ def _list_problem(v: list[Any], limits: Limits) -> str | None:
     return None
 
 
-def read_record(obj: Any, where: str, limits: Limits) -> dict[str, Any]:
+def read_record(obj: Any, where: str, limits: Limits, *, short: bool = False, finite: bool = False) -> dict[str, Any]:
     """``obj`` as a record (field -> value), or a 422 naming the field that breaks the rules.
 
-    One pass, type by type, with the common cases first; field names are only formatted for an error.
+    One pass, type by type, with the common cases first; field names are only formatted for an error. ``short``:
+    the body was no longer than ``max_string`` bytes, so no text in it can be longer (a character takes at least a
+    byte); ``finite``: it was parsed by orjson, which refuses infinite numbers.
     """
     if type(obj) is not dict:
         raise RequestError(422, f"{where}: must be an object of field -> value", where)
@@ -79,19 +81,19 @@ def read_record(obj: Any, where: str, limits: Limits) -> dict[str, Any]:
         raise RequestError(422, f"{where}: more than {limits.max_fields:,} fields", where)
     max_key, max_string = limits.max_key, limits.max_string
     for k, v in obj.items():
-        if not k or len(k) > max_key:
+        if not 0 < len(k) <= max_key:
             raise RequestError(422, f"{where}: field names must be 1 to {max_key} characters, got '{_name(k)}'", where)
         t = type(v)
         if t is str:
-            if len(v) <= max_string:
+            if short or len(v) <= max_string:
                 continue
             problem: str | None = f": text longer than {max_string:,} characters"
-        elif v is None or t is int or t is bool:
-            continue
         elif t is float:
-            if math.isfinite(v):
+            if finite or math.isfinite(v):
                 continue
             problem = ": numbers must be finite"
+        elif v is None or t is int or t is bool:
+            continue
         elif t is list:
             problem = _list_problem(v, limits)
             if problem is None:
@@ -119,24 +121,29 @@ def _reject_constant(name: str) -> Any:
 def parse_json(body: bytes) -> Any:
     """The body as JSON. orjson first; the standard library for what orjson refuses but JSON allows (integers
     beyond 64 bits), so a valid body is never refused for the parser's sake."""
+    return _parse(body)[0]
+
+
+def _parse(body: bytes) -> tuple[Any, bool]:
+    """(document, whether orjson read it, which means every number in it is finite)."""
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), True
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return json.loads(body, parse_constant=_reject_constant), False
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError(422, "the body is not valid JSON", "body") from None
 
 
-def _object(body: bytes, keys: frozenset[str]) -> dict[str, Any]:
-    doc = parse_json(body)
+def _object(body: bytes, keys: frozenset[str]) -> tuple[dict[str, Any], bool]:
+    doc, finite = _parse(body)
     if type(doc) is not dict:
         raise RequestError(422, "the body must be a JSON object", "body")
     for k in doc:
         if k not in keys:
             raise RequestError(422, f"unknown field '{_name(k)}' (expected {', '.join(sorted(keys))})", _name(k))
-    return doc
+    return doc, finite
 
 
 def _flag(doc: dict[str, Any], key: str) -> bool:
@@ -152,19 +159,22 @@ _BATCH_KEYS = frozenset({"records", "enrich"})
 
 def parse_score(body: bytes, limits: Limits) -> tuple[dict[str, Any], bool]:
     """(record, enrich) of a ``POST /v1/score`` body."""
-    doc = _object(body, _SCORE_KEYS)
+    doc, finite = _object(body, _SCORE_KEYS)
     if "record" not in doc:
         raise RequestError(422, "record: required (an object of field -> value)", "record")
-    return read_record(doc["record"], "record", limits), _flag(doc, "enrich")
+    short = len(body) <= limits.max_string
+    return read_record(doc["record"], "record", limits, short=short, finite=finite), _flag(doc, "enrich")
 
 
 def parse_batch(body: bytes, limits: Limits) -> tuple[list[dict[str, Any]], bool]:
     """(records, enrich) of a ``POST /v1/score/batch`` body. More records than the limit is a 422 like any other
     break of the schema (which states ``maxItems``); 413 is kept for a body over the byte limit."""
-    doc = _object(body, _BATCH_KEYS)
+    doc, finite = _object(body, _BATCH_KEYS)
     records = doc.get("records")
     if type(records) is not list:
         raise RequestError(422, "records: required (a list of objects of field -> value)", "records")
     if len(records) > limits.max_batch:
         raise RequestError(422, f"records: {len(records):,} records; at most {limits.max_batch:,} per batch", "records")
-    return [read_record(r, f"records[{i}]", limits) for i, r in enumerate(records)], _flag(doc, "enrich")
+    short = len(body) <= limits.max_string
+    valid = [read_record(r, f"records[{i}]", limits, short=short, finite=finite) for i, r in enumerate(records)]
+    return valid, _flag(doc, "enrich")

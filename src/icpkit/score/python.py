@@ -32,6 +32,7 @@ from icpkit.spec.model import Clause, ICPSpec, Op
 __all__ = ["Scorer", "compile_scorer", "score_records"]
 
 Test = Callable[[Any], Outcome]
+NORM_MAX = 4096  # distinct texts whose normal form a scorer remembers (then it normalises the rest every time)
 _WS = WHITESPACE
 _NUM = (int, float)
 
@@ -269,6 +270,8 @@ class _Writer:
             "WS": _WS,
             "LOWER": lower_text,
             "ISO": iso_date,
+            "NORM": {},  # text -> trimmed lower-case text, this scorer's own
+            "NORM_MAX": NORM_MAX,
         }
         self.item_vars: dict[str, tuple[str, str]] = {}
         self._counts: dict[str, int] = {}
@@ -330,7 +333,16 @@ class _Writer:
             else:
                 decide = ["if s:", f"    if s {'not in' if negate else 'in'} {s}:", *_indent(_indent(yes))]
                 decide += ["else:", *_indent(unk)]
-            body = ["if type(v) is str:", "    s = v.strip(WS)", "    s = s.lower() if s.isascii() else LOWER(s)"]
+            # text arrives in a few spellings per field ("Software", "software "): each is normalised once
+            body = [
+                "if type(v) is str:",
+                "    s = NORM.get(v)",
+                "    if s is None:",
+                "        s = v.strip(WS)",
+                "        s = s.lower() if s.isascii() else LOWER(s)",
+                "        if len(NORM) < NORM_MAX:",
+                "            NORM[v] = s",
+            ]
             body += _indent(decide)
             return [*head, *body, *missing, *slow]
         if kind == "number":
