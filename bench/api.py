@@ -11,13 +11,14 @@ One uvicorn worker on 127.0.0.1 serves, in one process and behind one outer ASGI
   behind FastAPI with a pydantic request/response model in an ``async def`` handler and in a plain ``def``
   handler (thread pool) — the usual way to write it. These two skip auth and access lines.
 
-``wrk`` (Debian: ``apt-get install -y wrk``) sends a fixed, realistic lead for ``--duration`` seconds at 1 and
-at 16 connections, each endpoint in turn, ``--rounds`` times; each figure is the best over rounds (shared
-machines are noisy). Latencies come from wrk's own histogram. Every response must be a 200, or the run stops.
-Next to each figure, the server process's CPU time per request (user + system, from ``/proc``; best of rounds):
-on a machine shared with other work, req/s swings with whatever else runs, the CPU a request costs much less, so
-``floor/cpu`` (the floor's CPU per request over the endpoint's) is the req/s ratio the two would reach on a core
-of their own. Also printed: JSON parse and serialise times of orjson against the standard library, in process.
+``wrk`` (Debian: ``apt-get install -y wrk``) sends 256 realistic leads in turn (dates as text, some values missing)
+for ``--duration`` seconds at 1 and at 16 connections, each endpoint in turn, ``--rounds`` times; each figure is the
+best over rounds (shared machines are noisy). Latencies come from wrk's own histogram. Every response must be a 200,
+or the run stops. Next to each figure, the server process's CPU time per request (user + system, from ``/proc``;
+best of rounds): on a machine shared with other work, req/s swings with whatever else runs, the CPU a request costs
+much less, so ``floor/cpu`` (the floor's CPU per request over the endpoint's) is the req/s ratio the two would reach
+on a core of their own. Also printed: JSON parse and serialise times of orjson against the standard library, in
+process.
 
 Targets at one connection: p50 under 0.3 ms, p99 under 1 ms; at 16 connections, at least half the floor's req/s.
 """
@@ -43,9 +44,15 @@ FLOOR_BODY = b'{"score":55,"tier":"tier2","route":"sales"}'
 
 LUA = """
 wrk.method = "POST"
-wrk.body = io.open(os.getenv("BENCH_BODY"), "rb"):read("*a")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer TOKEN"
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_BODY")) do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, nil, wrk.headers, bodies[i])
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -59,12 +66,17 @@ end
 # ------------------------------------------------------------------------------------------------ the server
 
 
-def _lead() -> dict[str, Any]:
+def _leads(n: int = 256) -> list[dict[str, Any]]:
+    """Leads as a form sends them (dates as text, a tenth of values missing), each request the next one."""
     sys.path.insert(0, str(HERE))
     from single import records  # bench/single.py: the 20-criterion spec's records
 
-    rec = next(r for r in records(50, seed=3) if all(v is not None for v in r.values()))
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in rec.items()}
+    return [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in r.items()} for r in records(n, seed=3)]
+
+
+def _lead() -> dict[str, Any]:
+    """One lead with every field set, for the in-process JSON figures."""
+    return next(r for r in _leads() if all(v is not None for v in r.values()))
 
 
 def _server_app(compare: bool) -> Any:
@@ -241,8 +253,8 @@ def main() -> None:
 
     lead = _lead()
     tmp = Path(tempfile.mkdtemp(prefix="icpkit-bench-api-"))
-    body, script = tmp / "body.json", tmp / "post.lua"
-    body.write_text(json.dumps({"record": lead}))
+    body, script = tmp / "bodies.jsonl", tmp / "post.lua"
+    body.write_text("".join(json.dumps({"record": r}) + "\n" for r in _leads()))
     script.write_text(LUA)
     port = _free_port()
     cmd = [sys.executable, __file__, "--serve", str(port), "--loop", args.loop, "--http", args.http]
@@ -278,7 +290,8 @@ def main() -> None:
     stack = f"uvicorn {uvicorn.__version__}, loop={args.loop}, http={args.http}"
     found = [m for m in ("uvloop", "httptools") if _installed(m)]
     print(f"one uvicorn worker ({stack}; installed: {', '.join(found) or 'neither uvloop nor httptools'})")
-    print(f"wrk, {args.duration:g} s per run, best of {args.rounds}; lead of {len(lead)} fields, 20-criterion spec")
+    runs = f"wrk, {args.duration:g} s per run, best of {args.rounds}"
+    print(f"{runs}; 256 leads of {len(lead)} fields in turn, 20-criterion spec")
     print("cpu µs/req: the server process's CPU time per request (user + system, so the kernel's share of each")
     print("  response too); less sensitive to other work on the machine than req/s. floor/cpu: the req/s ratio a")
     print("  server with a core of its own would reach")
