@@ -47,6 +47,7 @@ is therefore fenced with ``OFFSET 0``. Measured on PostgreSQL 15 with JIT off, 2
 criteria over 20k rows took over 120 s unfenced, 8.7 s with only the segment levels fenced, 1.6 s with every stage
 fenced; one of its segments alone over 200k rows 45.6 s unfenced, 6.5 s fenced. With JIT on (the default), LLVM
 compiling the unfenced 3-segment expression ran past 60 s and ~4 GB of memory even for a one-row table.
+``bench/pg_stages.py`` compares both on a fixed spec.
 """
 
 from __future__ import annotations
