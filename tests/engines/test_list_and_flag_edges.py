@@ -99,3 +99,29 @@ def test_flags_listed_with_both_values(engine: EngineRunner, op: str) -> None:
     assert got == _reference(spec, table)
     assert {name: _outcome(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
     assert {name: _excluded(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
+
+
+@pytest.mark.parametrize("dialect", ["materialize", "risingwave"])
+@pytest.mark.parametrize("op", ["contains_any", "contains_all", "contains_none", "exists"])
+def test_postgres_like_dialects_of_the_generic_rendering(pg_conn: Any, dialect: str, op: str) -> None:
+    """Dialects on the generic array rendering that PostgreSQL also runs: ``ARRAY_LENGTH(list, 1)`` of a list where
+    no item matches is NULL there, which must read as no (it once read as unknown), and a null list stays unknown."""
+    from engine_support import postgres_load
+
+    from icpkit.score.sql import compile_sql
+
+    value, outcomes = LIST_CASES[op]
+    spec = _one_clause_spec("tech_stack", op, value)
+    table = pa.Table.from_pylist([{"tech_stack": v, "employees": -1.0} for v in LIST_ROWS.values()], schema=LISTS)
+    name, types = postgres_load(pg_conn, table)
+    try:
+        sql = compile_sql(spec, dialect=dialect, table=name, columns=types)
+        with pg_conn.cursor() as cur:
+            cur.execute(sql)
+            names = [d.name for d in cur.description]
+            got = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        pg_conn.execute(f"DROP TABLE {name}")
+    want = _reference(spec, table)
+    assert [{k: r[k] for k in w} for r, w in zip(got, want, strict=True)] == want
+    assert {name: _outcome(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes

@@ -546,7 +546,13 @@ class _Lists:
             raise UnsupportedOperatorError("only text items can be tested in a ';'-joined multi-valued field")
         if how in ("list_contains", "filter_size"):
             kept = exp.ArrayFilter(this=x, expression=_lambda(pred(item)))
-            return exp.GT(this=exp.ArraySize(this=kept), expression=exp.convert(0))
+            if how == "list_contains":
+                return exp.GT(this=exp.ArraySize(this=kept), expression=exp.convert(0))
+            # the size of an empty list is NULL where it renders as ARRAY_LENGTH(list, 1) (PostgreSQL-like dialects)
+            # and SIZE(NULL) is -1 in Hive-like ones: no item found is 0, a NULL list stays unknown
+            size = exp.func("COALESCE", exp.ArraySize(this=kept), exp.convert(0))
+            present = exp.Not(this=exp.Is(this=x.copy(), expression=exp.null()))
+            return _case(present, exp.GT(this=size, expression=exp.convert(0)))
         if how == "exists_lambda":
             return exp.Anonymous(this="EXISTS", expressions=[x, _lambda(pred(item))])
         if how == "unnest":
