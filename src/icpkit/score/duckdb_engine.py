@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,21 +191,33 @@ def _parquet_items(path: str, name: str) -> set[str] | None:
         leaf = [p for p in leaves if p.startswith(name + ".")]
         if len(leaf) != 1:
             return None
-        reader = pq.ParquetFile(path, read_dictionary=leaf)
+        groups = meta.num_row_groups
+        local = threading.local()
+
+        def group_items(group: int) -> set[str]:
+            # a reader per thread (readers are not shared), a row group at a time: a batch spanning two row
+            # groups would hold two dictionaries
+            reader = getattr(local, "reader", None)
+            if reader is None:
+                reader = local.reader = pq.ParquetFile(path, read_dictionary=leaf)
+            found: set[str] = set()
+            for batch in reader.iter_batches(batch_size=ROW_GROUP_SIZE, row_groups=[group], columns=[name]):
+                values = batch.column(0).values
+                if pa.types.is_dictionary(values.type):
+                    values = values.dictionary
+                found.update(v for v in pc.unique(values).to_pylist() if v is not None)
+            return found
+
         seen: set[str] = set()
-        # batch by batch within each row group: a batch spanning two row groups would hold two dictionaries
-        batches = (
-            batch
-            for group in range(reader.num_row_groups)
-            for batch in reader.iter_batches(batch_size=ROW_GROUP_SIZE, row_groups=[group], columns=[name])
-        )
-        for batch in batches:
-            values = batch.column(0).values
-            if pa.types.is_dictionary(values.type):
-                values = values.dictionary
-            seen.update(v for v in pc.unique(values).to_pylist() if v is not None)
-            if len(seen) > _MAX_LIST_ITEMS:
-                return None
+        # pyarrow decodes without the GIL: the row groups are read on every core, a few at a time (flat memory)
+        pool = ThreadPoolExecutor(max_workers=max(1, min(groups, os.cpu_count() or 1)))
+        try:
+            for found in pool.map(group_items, range(groups)):
+                seen |= found
+                if len(seen) > _MAX_LIST_ITEMS:
+                    return None
+        finally:
+            pool.shutdown(cancel_futures=True)  # past the item limit, the row groups not yet read are not read
         return seen
     except (OSError, KeyError, ValueError, pa.ArrowException):
         return None
