@@ -96,17 +96,27 @@ def check_writable(path: str | Path) -> None:
     target = Path(path)
     if _special(target):
         return
-    tmp = None
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_temp_beside(target))
+
+
+def _temp_beside(target: Path) -> str:
+    """A new empty file named ``.<name>.<random>.tmp`` in ``target``'s folder (made if missing); an ``OSError``
+    becomes the ``OutputError`` naming ``target``."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
     except OSError as exc:
         raise output_error(exc, target) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+    try:
+        os.close(fd)
+    except BaseException as exc:  # Ctrl-C or a failed close: the file goes with it
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise output_error(exc, target) from None
+        raise
+    return tmp
 
 
 def _special(target: Path) -> bool:
@@ -136,12 +146,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         return
     tmp = None
     try:  # one block from the temporary file's creation on, so Ctrl-C at any point removes it
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.close(fd)
-        except OSError as exc:
-            raise output_error(exc, target) from None
+        tmp = _temp_beside(target)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)

@@ -214,6 +214,16 @@ def _or(parts: Sequence[exp.Expression]) -> exp.Expression:
     return exp.or_(*parts, copy=False, wrap=True) if len(parts) > 1 else parts[0]
 
 
+def _sum(terms: Sequence[exp.Expression]) -> exp.Expression:
+    """``a + b + ...`` left to right; 0 for no terms."""
+    if not terms:
+        return exp.convert(0)
+    total = terms[0]
+    for t in terms[1:]:
+        total = exp.Add(this=total, expression=t)
+    return total
+
+
 def _and(parts: Sequence[exp.Expression]) -> exp.Expression:
     return exp.and_(*parts, copy=False, wrap=True) if len(parts) > 1 else parts[0]
 
@@ -764,13 +774,7 @@ class _Compiler:
                 source = exp.select(exp.Star()).from_(stage1.subquery("_icp_s1"))
 
         def points_of(rows: Sequence[tuple[str, str, Any, exp.Expression]]) -> exp.Expression:
-            terms = [_case(o.copy(), exp.convert(c.points), exp.convert(0)) for _, _, c, o in rows if c.points]
-            if not terms:
-                return exp.convert(0)
-            total = terms[0]
-            for t in terms[1:]:
-                total = exp.Add(this=total, expression=t)
-            return total
+            return _sum([_case(o.copy(), exp.convert(c.points), exp.convert(0)) for _, _, c, o in rows if c.points])
 
         def clamped(raw: exp.Expression) -> exp.Expression:
             max_points = sum(c.points for _, _, c, _ in crit)
@@ -800,9 +804,7 @@ class _Compiler:
                 extra.append(exp.alias_(excluded, "_icp_x", quoted=True))
                 excluded = exp.column("_icp_x", quoted=True)
             stage3 = exp.select(exp.Star(), *extra).from_(source.subquery("_icp_s2"))
-            total: exp.Expression = exp.convert(0)
-            for j, got in enumerate(layer_points.values()):
-                total = got.copy() if j == 0 else exp.Add(this=total, expression=got.copy())
+            total = _sum([got.copy() for got in layer_points.values()])
             if "matched" in mask_columns and len(crit) <= _MAX_MASK_IDS:
                 total = _points_from_mask([c.points for _, _, c, _ in crit], mask_columns["matched"])
             stage4 = exp.select(exp.Star(), exp.alias_(clamped(total), "_icp_score", quoted=True))
@@ -880,14 +882,13 @@ def mask_type(ids: int) -> str:
 
 def _mask(pairs: Sequence[tuple[str, exp.Expression]]) -> exp.Expression:
     """One integer with bit ``i`` set where the ``i``-th condition holds (INTEGER or BIGINT: :func:`mask_type`)."""
-    mask: exp.Expression | None = None
     wide = mask_type(len(pairs)) == "BIGINT"
+    terms = []
     for bit, (_, cond) in enumerate(pairs):
         value = exp.cast(exp.convert(1 << bit), exp.DataType.Type.BIGINT) if wide else exp.convert(1 << bit)
-        term = _case(cond, value, exp.convert(0))
-        mask = term if mask is None else exp.Add(this=mask, expression=term)
-    assert mask is not None
-    return mask
+        terms.append(_case(cond, value, exp.convert(0)))
+    assert terms
+    return _sum(terms)
 
 
 def _points_from_mask(points: Sequence[int], mask: exp.Expression) -> exp.Expression:
@@ -910,12 +911,7 @@ def _points_from_mask(points: Sequence[int], mask: exp.Expression) -> exp.Expres
         index = exp.Add(this=exp.paren(bits), expression=exp.convert(1))
         table = exp.Array(expressions=[exp.convert(v) for v in sums])
         parts.append(exp.Anonymous(this="LIST_EXTRACT", expressions=[table, index]))
-    if not parts:
-        return exp.convert(0)
-    total = parts[0]
-    for part in parts[1:]:
-        total = exp.Add(this=total, expression=part)
-    return total
+    return _sum(parts)
 
 
 _POINTS_CHUNK = 8
