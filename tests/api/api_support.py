@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -15,24 +16,8 @@ TOKEN = "test-token-0123456789abcdef"
 OTHER_TOKEN = "rotated-token-fedcba9876543210"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
-SPEC_YAML = """\
-name: acme-icp
-version: 3
-as_of: 2026-09-30
-layers:
-  firmographic:
-    - {field: industry, in: [Software, Fintech], points: 30}
-    - {field: employees, between: [50, 500], points: 20}
-    - {field: country, in: [US, GB, CA], points: 10}
-  technographic:
-    - {field: tech_stack, contains_any: [Salesforce, HubSpot], points: 20}
-  trigger:
-    - {field: last_funding_date, within_days: 180, points: 20}
-exclusions:
-  - {field: business_model, in: [B2C], reason: "churned 62% vs 18% baseline (n=21, q=0.01)"}
-tiers: {tier1: 70, tier2: 50, tier3: 30}
-routing: {tier1: sales, tier2: sales, tier3: nurture, none: disqualify, excluded: disqualify}
-"""
+# the ICP the API, fault and soak tests serve: tests/acme-icp.yaml
+SPEC_YAML = (Path(__file__).resolve().parents[1] / "acme-icp.yaml").read_text(encoding="utf-8")
 
 # the same ICP with employees worth more: another content hash, other scores
 SPEC_V2_YAML = SPEC_YAML.replace("version: 3", "version: 4").replace(

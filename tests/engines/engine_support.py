@@ -93,17 +93,27 @@ def postgres_load(conn: Any, table: pa.Table) -> tuple[str, dict[str, str]]:
     return name, types
 
 
+def postgres_rows(conn: Any, table: pa.Table, sql_for: Callable[[str, dict[str, str]], str]) -> list[dict[str, Any]]:
+    """``table`` loaded into a temporary table, the query ``sql_for(name, column types)`` run on it, as dicts."""
+    name, types = postgres_load(conn, table)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql_for(name, types))
+            names = [d.name for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        conn.execute(f"DROP TABLE {name}")
+
+
 def _postgres_runner(conn: Any) -> Callable[..., list[dict[str, Any]]]:
     def run(spec: ICPSpec, table: pa.Table, as_of: dt.date | None, *, explain: bool = True) -> list[dict[str, Any]]:
-        name, types = postgres_load(conn, table)
-        try:
-            sql = compile_sql(spec, dialect="postgres", table=name, as_of=as_of, columns=types, explain=explain)
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                names = [d.name for d in cur.description]
-                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        finally:
-            conn.execute(f"DROP TABLE {name}")
+        rows = postgres_rows(
+            conn,
+            table,
+            lambda name, types: compile_sql(
+                spec, dialect="postgres", table=name, as_of=as_of, columns=types, explain=explain
+            ),
+        )
         return outputs_only(rows)
 
     return run

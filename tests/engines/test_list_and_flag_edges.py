@@ -65,15 +65,28 @@ def _excluded(row: dict[str, Any]) -> str:
     return UNKNOWN if "exclusion.0" in row["unknown"] else NO
 
 
+def _case(field: str, op: str, value: Any, rows: dict[str, Any], schema: pa.Schema) -> tuple[ICPSpec, pa.Table]:
+    """The one-clause spec on ``field`` and a table of ``rows`` (name -> value of the field)."""
+    table = pa.Table.from_pylist([{field: v, "employees": -1.0} for v in rows.values()], schema=schema)
+    return _one_clause_spec(field, op, value), table
+
+
+def _check(
+    engine: EngineRunner, spec: ICPSpec, table: pa.Table, rows: dict[str, Any], outcomes: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The engine's rows: equal to the reference's, with the stated outcome as a criterion and as an exclusion."""
+    got = engine(spec, table)
+    assert got == _reference(spec, table)
+    assert {name: _outcome(r) for name, r in zip(rows, got, strict=True)} == outcomes
+    assert {name: _excluded(r) for name, r in zip(rows, got, strict=True)} == outcomes
+    return got
+
+
 @pytest.mark.parametrize("op", list(LIST_CASES))
 def test_empty_and_null_lists_on_every_operator(engine: EngineRunner, op: str) -> None:
     value, outcomes = LIST_CASES[op]
-    spec = _one_clause_spec("tech_stack", op, value)
-    table = pa.Table.from_pylist([{"tech_stack": v, "employees": -1.0} for v in LIST_ROWS.values()], schema=LISTS)
-    got = engine(spec, table)
-    assert got == _reference(spec, table)
-    assert {name: _outcome(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes
-    assert {name: _excluded(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes
+    spec, table = _case("tech_stack", op, value, LIST_ROWS, LISTS)
+    got = _check(engine, spec, table, LIST_ROWS, outcomes)
     assert [r["score"] for r in got] == [36 + (14 if outcomes[name] == YES else 0) for name in LIST_ROWS]
 
 
@@ -93,12 +106,8 @@ FLAG_CASES: dict[str, tuple[Any, dict[str, str]]] = {
 @pytest.mark.parametrize("op", list(FLAG_CASES))
 def test_flags_listed_with_both_values(engine: EngineRunner, op: str) -> None:
     value, outcomes = FLAG_CASES[op]
-    spec = _one_clause_spec("flag", op, value)
-    table = pa.Table.from_pylist([{"flag": v, "employees": -1.0} for v in FLAG_ROWS.values()], schema=FLAGS)
-    got = engine(spec, table)
-    assert got == _reference(spec, table)
-    assert {name: _outcome(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
-    assert {name: _excluded(r) for name, r in zip(FLAG_ROWS, got, strict=True)} == outcomes
+    spec, table = _case("flag", op, value, FLAG_ROWS, FLAGS)
+    _check(engine, spec, table, FLAG_ROWS, outcomes)
 
 
 @pytest.mark.parametrize("dialect", ["materialize", "risingwave"])
@@ -106,22 +115,13 @@ def test_flags_listed_with_both_values(engine: EngineRunner, op: str) -> None:
 def test_postgres_like_dialects_of_the_generic_rendering(pg_conn: Any, dialect: str, op: str) -> None:
     """Dialects on the generic array rendering that PostgreSQL also runs: ``ARRAY_LENGTH(list, 1)`` of a list where
     no item matches is NULL there, which must read as no (it once read as unknown), and a null list stays unknown."""
-    from engine_support import postgres_load
+    from engine_support import postgres_rows
 
     from icpkit.score.sql import compile_sql
 
     value, outcomes = LIST_CASES[op]
-    spec = _one_clause_spec("tech_stack", op, value)
-    table = pa.Table.from_pylist([{"tech_stack": v, "employees": -1.0} for v in LIST_ROWS.values()], schema=LISTS)
-    name, types = postgres_load(pg_conn, table)
-    try:
-        sql = compile_sql(spec, dialect=dialect, table=name, columns=types)
-        with pg_conn.cursor() as cur:
-            cur.execute(sql)
-            names = [d.name for d in cur.description]
-            got = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        pg_conn.execute(f"DROP TABLE {name}")
+    spec, table = _case("tech_stack", op, value, LIST_ROWS, LISTS)
+    got = postgres_rows(pg_conn, table, lambda name, cols: compile_sql(spec, dialect=dialect, table=name, columns=cols))
     want = _reference(spec, table)
     assert [{k: r[k] for k in w} for r, w in zip(got, want, strict=True)] == want
     assert {name: _outcome(r) for name, r in zip(LIST_ROWS, got, strict=True)} == outcomes

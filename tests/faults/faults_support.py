@@ -13,22 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-SPEC_YAML = """\
-name: faults-icp
-as_of: 2026-09-30
-layers:
-  firmographic:
-    - {field: industry, in: [Software, Fintech], points: 30}
-    - {field: employees, between: [50, 500], points: 20}
-    - {field: country, in: [US, GB, CA], points: 10}
-  technographic:
-    - {field: tech_stack, contains_any: [Salesforce, HubSpot], points: 20}
-  trigger:
-    - {field: last_funding_date, within_days: 180, points: 20}
-exclusions:
-  - {field: business_model, in: [B2C], reason: "churned 62% vs 18% baseline"}
-tiers: {tier1: 70, tier2: 50, tier3: 30}
-"""
+SPEC_YAML = (Path(__file__).resolve().parents[1] / "acme-icp.yaml").read_text(encoding="utf-8")  # the tests' ICP
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "icpkit" / "data" / "sample"
 

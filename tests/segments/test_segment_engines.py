@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from engine_support import load_strategies, postgres_load
+from engine_support import load_strategies, postgres_rows
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -88,16 +88,7 @@ def _spark(spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
 
 def _postgres(conn: Any) -> Any:
     def run(spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
-        name, types = postgres_load(conn, table)
-        try:
-            sql = compile_segments_sql(spec, dialect="postgres", table=name, columns=types)
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                names = [d.name for d in cur.description]
-                rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        finally:
-            conn.execute(f"DROP TABLE {name}")
-        return outputs(rows, spec)
+        return outputs(_postgres_rows(conn, spec, table), spec)
 
     return run
 
@@ -269,11 +260,6 @@ def test_shared_personas_and_routing_rules_in_every_segment_engine(pg_conn: Any)
 
 
 def _postgres_rows(conn: Any, spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
-    name, types = postgres_load(conn, table)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(compile_segments_sql(spec, dialect="postgres", table=name, columns=types))
-            names = [d.name for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        conn.execute(f"DROP TABLE {name}")
+    return postgres_rows(
+        conn, table, lambda name, types: compile_segments_sql(spec, dialect="postgres", table=name, columns=types)
+    )
