@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Limits", "RequestError", "parse_batch", "parse_json", "parse_score", "read_record", "require_json"]
+__all__ = ["Limits", "RequestError", "parse_batch", "parse_score", "read_record", "require_json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +118,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_json(body: bytes) -> Any:
-    """The body as JSON. orjson first; the standard library for what orjson refuses but JSON allows (integers
-    beyond 64 bits), so a valid body is never refused for the parser's sake."""
-    return _parse(body)[0]
-
-
 def _parse(body: bytes) -> tuple[Any, bool]:
-    """(document, whether orjson read it, which means every number in it is finite)."""
+    """(the body as JSON, whether orjson read it: then every number in it is finite). orjson first; the standard
+    library for what orjson refuses but JSON allows (integers beyond 64 bits), so a valid body is never refused for
+    the parser's sake."""
     try:
         return orjson.loads(body), True
     except orjson.JSONDecodeError:
