@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 
 import pytest
@@ -379,3 +380,51 @@ def test_queued_access_lines_render_as_the_json_they_stand_for() -> None:
         {"event": "version_in_force", "version": 4},
     ]  # fmt: skip
     assert all(len(e["ts"]) == len("2026-01-01T00:00:00.000Z") and e["ts"].endswith("Z") for e in lines)
+
+
+odd_values = json_values | st.sampled_from(
+    [math.inf, -math.nan, (1, 2), b"x", {"k": 1}, [1.5, math.inf], [None, True, "x"], "a" * 9, ["a" * 9]]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    record=st.dictionaries(st.text(max_size=6), odd_values, max_size=5) | odd_values,
+    short=st.booleans(),
+    finite=st.booleans(),
+)
+def test_the_c_record_check_accepts_only_what_the_python_walk_accepts(record, short, finite) -> None:
+    """``record_ok`` lets a record skip the Python walk: the verdict, and the message of a refusal, stay the walk's."""
+    from icpkit.api import limits as module
+
+    if module._record_ok is None:
+        pytest.skip("icpkit._native is not built on this machine")
+    limits = Limits(max_fields=4, max_key=5, max_string=8, max_list=3)
+    flags = {"short": short, "finite": finite}
+
+    def verdict():
+        try:
+            module.read_record(record, "record", limits, **flags)
+        except RequestError as exc:
+            return exc.status, exc.field, exc.message
+        return None
+
+    with_c = verdict()
+    saved, module._record_ok = module._record_ok, None
+    try:
+        assert verdict() == with_c
+    finally:
+        module._record_ok = saved
+    if saved(record, 4, 5, 8, 3, short, finite):
+        assert with_c is None
+
+
+def test_the_c_record_check_takes_the_usual_record() -> None:
+    from icpkit.api import limits as module
+
+    if module._record_ok is None:
+        pytest.skip("icpkit._native is not built on this machine")
+    usual = {"industry": "Software", "employees": 120, "arr": 1.5e6, "stack": ["HubSpot", None], "b2b": True, "x": None}
+    assert module._record_ok(usual, 200, 100, 2000, 200, False, False)
+    assert not module._record_ok({**usual, "arr": math.nan}, 200, 100, 2000, 200, False, False)
+    assert module._record_ok({**usual, "arr": math.nan}, 200, 100, 2000, 200, False, True)  # orjson read it

@@ -1,4 +1,5 @@
-"""Random specs over every operator and random typed records: reference, Python and Arrow agree row for row."""
+"""Random specs over every operator and random typed records: reference, Python (the C clause walk and the generated
+Python one) and Arrow agree row for row."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icpkit.score import compile_scorer, score_record, score_table
+from icpkit.score.python import Scorer
 from icpkit.spec import Clause, Criterion, Exclusion, ICPSpec, Op, Routing, Tiers
 
 AS_OF = dt.date(2026, 9, 30)
@@ -141,9 +143,11 @@ def _flatten(r: dict[str, Any], spec: ICPSpec) -> dict[str, Any]:
 def test_engines_agree_row_for_row(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     typed = table.to_pylist()  # the values exactly as an Arrow reader hands them to Python
-    scorer = compile_scorer(spec)
+    scorer = compile_scorer(spec)  # the C clause walk where it is built
+    twin = Scorer(spec, native=False)  # the generated Python walk
     vector = score_table(spec, table).drop_columns(table.column_names).to_pylist()
     for record, vec in zip(typed, vector, strict=True):
         reference = score_record(spec, record).as_dict()
         assert scorer(record).as_dict() == reference
+        assert twin(record).as_dict() == reference
         assert vec == _flatten(reference, spec)

@@ -15,6 +15,11 @@ from typing import Any
 
 import orjson
 
+try:
+    from icpkit._native import record_ok as _record_ok
+except ImportError:  # pragma: no cover - built without a C compiler: the Python walk decides alone
+    _record_ok = None
+
 __all__ = ["Limits", "RequestError", "parse_batch", "parse_score", "read_record", "require_json"]
 
 
@@ -73,8 +78,13 @@ def read_record(obj: Any, where: str, limits: Limits, *, short: bool = False, fi
 
     One pass, type by type, with the common cases first; field names are only formatted for an error. ``short``:
     the body was no longer than ``max_string`` bytes, so no text in it can be longer (a character takes at least a
-    byte); ``finite``: it was parsed by orjson, which refuses infinite numbers.
+    byte); ``finite``: it was parsed by orjson, which refuses infinite numbers. Where the C extension is built, it
+    accepts the usual record in one C pass first; anything it does not accept comes here for the verdict and message.
     """
+    if _record_ok is not None and _record_ok(
+        obj, limits.max_fields, limits.max_key, limits.max_string, limits.max_list, short, finite
+    ):
+        return obj
     if type(obj) is not dict:
         raise RequestError(422, f"{where}: must be an object of field -> value", where)
     if len(obj) > limits.max_fields:

@@ -5,6 +5,11 @@ normalised (lower-cased frozensets, float bounds, dates); the generated code wri
 place for the value types ingest produces (str, int, float, bool, date, list of str) and calls the closure for
 anything else (numeric strings, yes/no strings, mixed lists, numpy scalars), whose fallback is the reference
 :func:`icpkit.score.semantics.evaluate`, so the two cannot disagree.
+
+Where the package's C extension is built (``icpkit._native``), the walk over criteria and exclusions runs there
+instead: the same fast paths on the same closures' values, the closure called for anything else, the same memo of
+text normal forms. It is what a lead costs at form fill, and bytecode dispatch was most of it. The generated
+Python stays as the fallback (a machine without a C compiler) and as the twin the tests hold it equal to.
 """
 
 from __future__ import annotations
@@ -25,11 +30,19 @@ from icpkit.score.semantics import (
     exclusion_ids,
     layer_totals,
     lower_text,
+    norm_text,
     prepare_items,
 )
 from icpkit.spec.model import Clause, ICPSpec, Op
 
-__all__ = ["Scorer", "compile_scorer", "score_records"]
+try:
+    from icpkit._native import Program as _Program
+except ImportError:  # pragma: no cover - built without a C compiler: the generated Python walks the clauses
+    _Program = None
+
+__all__ = ["NATIVE", "Scorer", "compile_scorer", "score_records"]
+
+NATIVE = _Program is not None  # the C clause walk is available
 
 Test = Callable[[Any], Outcome]
 NORM_MAX = 4096  # distinct texts whose normal form a scorer remembers (then it normalises the rest every time)
@@ -404,6 +417,30 @@ class _Writer:
         return [*lines, "if c is True:", *_indent(yes), "elif c is None:", *_indent(unk)]
 
 
+# clause kinds of the C walk (icpkit/_native.c), by the fast path a clause's closure describes
+_KIND = {"text": 1, "number": 2, "range": 3, "items": 4, "flag": 5, "exists": 6, "date": 7}
+_ITEMS_OP = {Op.CONTAINS_ANY: 0, Op.CONTAINS_ALL: 1, Op.CONTAINS_NONE: 2}
+
+
+def _native_clause(field: str, test: Test) -> tuple[Any, ...]:
+    """(field, kind, test, arg1, arg2, flag) for the C walk; kind 0 calls the test for every value."""
+    how = getattr(test, "fast", None)
+    if how is None:
+        return (field, 0, test, None, None, 0)
+    kind = how[0]
+    if kind in ("text", "number"):
+        return (field, _KIND[kind], test, how[1], None, int(how[2]))
+    if kind == "range":
+        return (field, _KIND[kind], test, how[1], how[2], 0)
+    if kind == "items":
+        return (field, _KIND[kind], test, how[2], None, _ITEMS_OP[how[1]])
+    if kind == "flag":
+        return (field, _KIND[kind], test, None, None, int(how[1]))
+    if kind == "date":
+        return (field, _KIND[kind], test, how[1], how[2], 0)
+    return (field, _KIND[kind], test, None, None, 0)
+
+
 class Scorer:
     """A spec compiled for scoring one record at a time: ``scorer(record) -> ScoreResult``.
 
@@ -413,11 +450,15 @@ class Scorer:
     builds it), never as source text, so nothing in a spec is evaluated.
     """
 
-    __slots__ = ("_score", "as_of", "source", "spec")
+    __slots__ = ("_score", "as_of", "native", "source", "spec")
 
-    def __init__(self, spec: ICPSpec, *, as_of: dt.date | None = None) -> None:
+    def __init__(self, spec: ICPSpec, *, as_of: dt.date | None = None, native: bool | None = None) -> None:
+        """``native``: walk the clauses in C (default: whenever the extension is built)."""
+        if native and not NATIVE:
+            raise RuntimeError("icpkit._native is not built: reinstall icpkit where a C compiler is available")
         self.spec = spec
         self.as_of = as_of or spec.as_of
+        self.native = NATIVE if native is None else native
         self.source, self._score = self._generate()
 
     def _compile(self, cl: Clause, cid: str) -> Test:
@@ -430,6 +471,8 @@ class Scorer:
         spec, w = self.spec, _Writer()
         totals = layer_totals(spec)
         layer_var = {layer: f"g{i}" for i, layer in enumerate(totals)}
+        if self.native:
+            return self._generate_native(w, totals)
         body = ["get = record.get", "matched = []", "unknown = []"]
         body += [f"{v} = 0" for v in layer_var.values()]
         loose = False  # points of criteria in layers without a layer score
@@ -455,10 +498,44 @@ class Scorer:
                 e.field, self._compile(e, eid), [f"hit.append({id_name})"], [f"unknown.append({id_name})"], top=True
             )
         sums = [*layer_var.values(), *(["px"] if loose else [])]
-        t = spec.tiers
-        routes = {name: w.const("R", getattr(spec.routing, name)) for name in TIER_NAMES}
         body += [
             f"points = {' + '.join(sums) or '0'}",
+            *self._tail(w, f"({', '.join(['layers', *layer_var.values()])},)"),
+        ]
+        return self._make(w, totals, body)
+
+    def _generate_native(
+        self, w: _Writer, totals: dict[str, int]
+    ) -> tuple[str, Callable[[Mapping[str, Any]], ScoreResult]]:
+        """The C walk reads the record and returns the ids and points; the tier, persona and result are as
+        generated for the Python walk."""
+        spec, slot = self.spec, {layer: i for i, layer in enumerate(totals)}
+        loose = len(totals)  # points of criteria in layers without a layer score
+        criteria = [
+            (
+                cid,
+                slot.get(layer, loose),
+                int(c.points),
+                [_native_clause(cl.field, self._compile(cl, cid)) for cl in c.clauses()],
+            )
+            for cid, layer, c in criterion_ids(spec)
+        ]
+        exclusions = [
+            (eid, loose, 0, [_native_clause(e.field, self._compile(e, eid))]) for eid, e in exclusion_ids(spec)
+        ]
+        w.consts.update(PROGRAM=_Program, CRITERIA=criteria, EXCLUSIONS=exclusions, SLOTS=loose + 1, NORMF=norm_text)
+        run = "    run = PROGRAM(CRITERIA, EXCLUSIONS, SLOTS, layers, NORM, NORM_MAX, NORMF, item_set, ISO).run\n"
+        body = ["matched, unknown, hit, points, lazy = run(record)"]
+        if spec.personas:
+            body.append("get = record.get")
+        return self._make(w, totals, [*body, *self._tail(w, "lazy")], run)
+
+    def _tail(self, w: _Writer, lazy: str) -> list[str]:
+        """From ``points`` and ``hit`` on: the score, tier, route, persona and the result."""
+        spec = self.spec
+        t = spec.tiers
+        routes = {name: w.const("R", getattr(spec.routing, name)) for name in TIER_NAMES}
+        body = [
             "score = 0 if points < 0 else 100 if points > 100 else points",
             "if hit:",
             f"    tier, route = 'excluded', {routes['excluded']}",
@@ -472,8 +549,8 @@ class Scorer:
             f"    tier, route = 'none', {routes['none']}",
         ]
         body += self._persona_lines(w)
-        shares = [f"{w.const('L', layer)}: t[{i}] / {int(total)}" for i, (layer, total) in enumerate(totals.items(), 1)]
-        body += [
+        return [
+            *body,
             "r = new(Result)",
             "r.persona = persona",
             "r.persona_match = pm",
@@ -483,14 +560,23 @@ class Scorer:
             "r.matched = matched",
             "r.unknown = unknown",
             "r.exclusions_hit = hit",
-            f"r._lazy = ({', '.join(['layers', *layer_var.values()])},)",
+            f"r._lazy = {lazy}",
             "return r",
         ]
+
+    def _make(
+        self, w: _Writer, totals: dict[str, int], body: list[str], setup: str = ""
+    ) -> tuple[str, Callable[[Mapping[str, Any]], ScoreResult]]:
+        """Compile the scoring function; ``layers`` divides each layer's points by its total."""
+        shares = [f"{w.const('L', layer)}: t[{i}] / {int(total)}" for i, (layer, total) in enumerate(totals.items(), 1)]
         names = list(w.consts)
         source = (
             f"def make({', '.join(names)}):\n"
             f"    def layers(t):\n        return {{{', '.join(shares)}}}\n"
-            "    def score(record):\n" + "".join(f"        {line}\n" for line in body) + "    return score\n"
+            + setup
+            + "    def score(record):\n"
+            + "".join(f"        {line}\n" for line in body)
+            + "    return score\n"
         )
         ns: dict[str, Any] = {}
         exec(compile(source, "<icpkit scorer>", "exec"), ns)
