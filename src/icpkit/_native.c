@@ -13,6 +13,9 @@
 #include <Python.h>
 #include <datetime.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 enum { K_CALL = 0, K_TEXT, K_NUMBER, K_RANGE, K_ITEMS, K_FLAG, K_EXISTS, K_DATE };
 enum { ITEMS_ANY = 0, ITEMS_ALL, ITEMS_NONE };
@@ -56,6 +59,14 @@ typedef struct {
 } Program;
 
 static PyObject *GET;   /* "get" */
+
+/* One run's memory of the last list value read for a contains clause and its set of normal forms: several
+ * criteria and exclusions on one list field (the technographic layer) read it once. Lives on the C stack, so two
+ * threads scoring with one program never share it. */
+typedef struct {
+    PyObject *value; /* owned */
+    PyObject *set;   /* owned */
+} Walk;
 
 /* ------------------------------------------------------------------------------------------- value helpers */
 
@@ -308,12 +319,18 @@ items_of(Program *p, PyObject *v, int *missing)
 }
 
 static int
-test_items(Program *p, Clause *c, PyObject *v)
+test_items(Program *p, Clause *c, PyObject *v, Walk *w)
 {
     if (v == Py_None)
         return UNKNOWN;
+    if (w->value == v)
+        return decide_items(c, w->set);
     int missing;
     PyObject *have = items_of(p, v, &missing);
+    if (have != NULL) {
+        Py_XSETREF(w->value, Py_NewRef(v));
+        Py_XSETREF(w->set, Py_NewRef(have));
+    }
     if (have == NULL) {
         if (PyErr_Occurred())
             return FAILED;
@@ -388,7 +405,7 @@ test_date(Program *p, Clause *c, PyObject *v)
 }
 
 static int
-test_clause(Program *p, Clause *c, PyObject *record, int exact)
+test_clause(Program *p, Clause *c, PyObject *record, int exact, Walk *w)
 {
     PyObject *v;
     if (exact) {
@@ -410,7 +427,7 @@ test_clause(Program *p, Clause *c, PyObject *record, int exact)
     case K_TEXT: o = test_text(p, c, v); break;
     case K_NUMBER: o = test_number(c, v); break;
     case K_RANGE: o = test_range(c, v); break;
-    case K_ITEMS: o = test_items(p, c, v); break;
+    case K_ITEMS: o = test_items(p, c, v, w); break;
     case K_FLAG: o = test_flag(c, v); break;
     case K_EXISTS: o = test_exists(c, v); break;
     case K_DATE: o = test_date(p, c, v); break;
@@ -422,11 +439,11 @@ test_clause(Program *p, Clause *c, PyObject *record, int exact)
 
 /* Kleene AND of a rule's clauses, stopping at the first no (an unknown does not stop it). */
 static int
-test_rule(Program *p, Rule *r, PyObject *record, int exact)
+test_rule(Program *p, Rule *r, PyObject *record, int exact, Walk *w)
 {
-    int acc = test_clause(p, &p->clauses[r->first], record, exact);
+    int acc = test_clause(p, &p->clauses[r->first], record, exact, w);
     for (Py_ssize_t i = 1; i < r->count && acc != NO && acc != FAILED; i++) {
-        int d = test_clause(p, &p->clauses[r->first + i], record, exact);
+        int d = test_clause(p, &p->clauses[r->first + i], record, exact, w);
         if (d != YES)
             acc = d;
     }
@@ -440,12 +457,13 @@ Program_run(Program *p, PyObject *record)
 {
     int exact = PyDict_CheckExact(record);
     long long sums[64] = {0};
+    Walk w = {NULL, NULL};
     PyObject *matched = PyList_New(0), *unknown = PyList_New(0), *hit = PyList_New(0);
     if (matched == NULL || unknown == NULL || hit == NULL)
         goto fail;
     for (Py_ssize_t i = 0; i < p->ncriteria; i++) {
         Rule *r = &p->criteria[i];
-        int o = test_rule(p, r, record, exact);
+        int o = test_rule(p, r, record, exact, &w);
         if (o == FAILED)
             goto fail;
         if (o == YES) {
@@ -458,7 +476,7 @@ Program_run(Program *p, PyObject *record)
     }
     for (Py_ssize_t i = 0; i < p->nexclusions; i++) {
         Rule *r = &p->exclusions[i];
-        int o = test_rule(p, r, record, exact);
+        int o = test_rule(p, r, record, exact, &w);
         if (o == FAILED || (o == YES && PyList_Append(hit, r->id) < 0) ||
             (o == UNKNOWN && PyList_Append(unknown, r->id) < 0))
             goto fail;
@@ -486,11 +504,15 @@ Program_run(Program *p, PyObject *record)
     PyTuple_SET_ITEM(out, 2, hit);
     PyTuple_SET_ITEM(out, 3, total);
     PyTuple_SET_ITEM(out, 4, lazy);
+    Py_XDECREF(w.value);
+    Py_XDECREF(w.set);
     return out;
 fail_out:
     Py_XDECREF(out);
     Py_XDECREF(lazy);
 fail:
+    Py_XDECREF(w.value);
+    Py_XDECREF(w.set);
     Py_XDECREF(matched);
     Py_XDECREF(unknown);
     Py_XDECREF(hit);
@@ -755,8 +777,8 @@ record_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             Py_ssize_t n = PyList_GET_SIZE(v);
             if (n > max_list)
                 Py_RETURN_FALSE;
-            for (Py_ssize_t i = 0; i < n; i++) /* a list's texts are held to the limit even in a short body */
-                if (!plain_scalar(PyList_GET_ITEM(v, i), max_string, 0, finite))
+            for (Py_ssize_t i = 0; i < n; i++) /* a list's items are checked in full, as the Python walk does */
+                if (!plain_scalar(PyList_GET_ITEM(v, i), max_string, 0, 0))
                     Py_RETURN_FALSE;
         }
         else if (!plain_scalar(v, max_string, short_body, finite))
@@ -765,7 +787,143 @@ record_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_TRUE;
 }
 
+/* ---------------------------------------------------------------------------------------------- access lines */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Buffer;
+
+static int
+put(Buffer *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
+        char *grown = PyMem_Realloc(b->data, cap);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* An ASCII text's bytes, or NULL when the text is not ASCII (the Python renderer takes the batch then). */
+static const char *
+ascii_of(PyObject *s, Py_ssize_t *n)
+{
+    if (!PyUnicode_CheckExact(s) || !PyUnicode_IS_ASCII(s))
+        return NULL;
+    *n = PyUnicode_GET_LENGTH(s);
+    return (const char *)PyUnicode_DATA(s);
+}
+
+static const char *const METHODS[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL};
+
+static int
+known_method(const char *m, Py_ssize_t n)
+{
+    for (int i = 0; METHODS[i]; i++)
+        if ((Py_ssize_t)strlen(METHODS[i]) == n && memcmp(METHODS[i], m, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* One access line (time, method, path, status, ms, spec_hash, request_id, records) into the buffer: 1 written,
+ * 0 not a line this renderer writes, -1 error. */
+static int
+access_line(Buffer *b, PyObject *t, long long *second, char *stamp)
+{
+    if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 8)
+        return 0;
+    PyObject *now_o = PyTuple_GET_ITEM(t, 0), *status_o = PyTuple_GET_ITEM(t, 3), *ms_o = PyTuple_GET_ITEM(t, 4);
+    PyObject *records_o = PyTuple_GET_ITEM(t, 7);
+    if (!PyFloat_CheckExact(now_o) || !PyLong_CheckExact(status_o) || !PyFloat_CheckExact(ms_o) ||
+        !(records_o == Py_None || PyLong_CheckExact(records_o)))
+        return 0;
+    const char *text[4];
+    Py_ssize_t len[4];
+    for (int i = 0; i < 4; i++) { /* method, path, spec_hash, request_id */
+        text[i] = ascii_of(PyTuple_GET_ITEM(t, i == 0 ? 1 : i == 1 ? 2 : i + 3), &len[i]);
+        if (text[i] == NULL)
+            return 0;
+    }
+    if (!known_method(text[0], len[0]))
+        return 0;
+    double now = PyFloat_AS_DOUBLE(now_o), ms = PyFloat_AS_DOUBLE(ms_o);
+    if (!(now >= 0 && now < 253402300800.0) || !isfinite(ms)) /* before year 10000, as Python formats it here */
+        return 0;
+    long status = PyLong_AsLong(status_o);
+    long long records = records_o == Py_None ? -1 : PyLong_AsLongLong(records_o);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    long long sec = (long long)now;
+    if (sec != *second) {
+        time_t tt = (time_t)sec;
+        struct tm tm;
+        if (gmtime_r(&tt, &tm) == NULL || strftime(stamp, 32, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            return 0;
+        *second = sec;
+    }
+    char head[160], tail[96];
+    int h = snprintf(head, sizeof head, "{\"ts\":\"%s.%03dZ\",\"method\":\"", stamp, (int)((now - (double)sec) * 1000));
+    int n = records < 0 ? snprintf(tail, sizeof tail, "\"}\n")
+                        : snprintf(tail, sizeof tail, "\",\"records\":%lld}\n", records);
+    char mid[96];
+    int m = snprintf(mid, sizeof mid, "\",\"status\":%ld,\"ms\":%.3f,\"spec_hash\":\"", status, ms);
+    if (h < 0 || n < 0 || m < 0 || h >= (int)sizeof head || m >= (int)sizeof mid)
+        return 0;
+    if (put(b, head, h) < 0 || put(b, text[0], len[0]) < 0 || put(b, "\",\"path\":\"", 10) < 0 ||
+        put(b, text[1], len[1]) < 0 || put(b, mid, m) < 0 || put(b, text[2], len[2]) < 0 ||
+        put(b, "\",\"request_id\":\"", 16) < 0 || put(b, text[3], len[3]) < 0 || put(b, tail, n) < 0)
+        return -1;
+    return 1;
+}
+
+/* render_access(lines) -> str | None
+ *
+ * The pending log lines (ready text, or an access line's values) as one text, access lines written as
+ * icpkit.api.logs renders them; None when a line is not of the usual kind (then the Python renderer writes the
+ * batch). */
+static PyObject *
+render_access(PyObject *self, PyObject *lines)
+{
+    if (!PyList_CheckExact(lines)) {
+        PyErr_SetString(PyExc_TypeError, "render_access takes a list");
+        return NULL;
+    }
+    Buffer b = {NULL, 0, 0};
+    long long second = -1;
+    char stamp[32];
+    PyObject *out = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *x = PyList_GET_ITEM(lines, i);
+        Py_ssize_t n;
+        const char *s = ascii_of(x, &n);
+        int r = s != NULL ? put(&b, s, n) == 0 : access_line(&b, x, &second, stamp);
+        if (r <= 0) {
+            if (r == 0 && !PyErr_Occurred()) {
+                Py_INCREF(Py_None);
+                out = Py_None;
+            }
+            goto done;
+        }
+    }
+    out = PyUnicode_DecodeASCII(b.data ? b.data : "", (Py_ssize_t)b.len, "strict");
+done:
+    PyMem_Free(b.data);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"render_access", (PyCFunction)render_access, METH_O,
+     "render_access(lines) -> str | None: pending log lines as text, None when the Python renderer must write them"},
     {"record_ok", (PyCFunction)(void (*)(void))record_ok, METH_FASTCALL,
      "record_ok(obj, max_fields, max_key, max_string, max_list, short, finite) -> bool: accepted as it is"},
     {NULL, NULL, 0, NULL},

@@ -428,3 +428,37 @@ def test_the_c_record_check_takes_the_usual_record() -> None:
     assert module._record_ok(usual, 200, 100, 2000, 200, False, False)
     assert not module._record_ok({**usual, "arr": math.nan}, 200, 100, 2000, 200, False, False)
     assert module._record_ok({**usual, "arr": math.nan}, 200, 100, 2000, 200, False, True)  # orjson read it
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.floats(0, 4e9) | st.sampled_from([1765000000.0, 1765000000.9995, 0.0]),
+            st.sampled_from(["POST", "GET", "OPTIONS", "BREW", "PØST"]),
+            st.sampled_from(["/v1/score", "-", "/v1/score/batch"]),
+            st.integers(100, 599),
+            st.floats(0, 1e6) | st.sampled_from([0.0005, 0.0015, 0.04567, 12.0]),
+            st.sampled_from(["ab" * 32, "0" * 64]),
+            st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True),
+            st.none() | st.integers(0, 10**6),
+        )
+        | st.sampled_from(['{"event":"x"}\n', '{"event":"é"}\n']),
+        max_size=6,
+    )
+)
+def test_the_c_access_line_renderer_writes_what_the_python_one_writes(lines) -> None:
+    from icpkit.api import JsonLog
+    from icpkit.api import logs as module
+
+    if module._render_access is None:
+        pytest.skip("icpkit._native is not built on this machine")
+    log = JsonLog(None)
+    text = module._render_access(lines)
+    usual = all(
+        (type(x) is str and x.isascii()) or (x[1] in ("POST", "GET", "OPTIONS") and x[0] < 253402300800) for x in lines
+    )
+    assert (text is not None) is usual
+    if text is not None:
+        assert text == log._render_python(lines)
+    assert log._render(lines) == log._render_python(lines)

@@ -12,7 +12,8 @@ Access lines are the per-request cost, so :meth:`JsonLog.access` only queues the
 line is written out when the buffer is flushed, into a fixed template instead of through a dict: every value in
 it is a number or text the gateway has already restricted to JSON-safe characters (a known path or ``-``, a hex
 hash, a request id matching ``[A-Za-z0-9._-]``); only an unusual method goes through orjson. A timestamp's seconds
-part is formatted once per second. Unbuffered (``flush_every`` 0), each line is written at once as before.
+part is formatted once per second. Unbuffered (``flush_every`` 0), each line is written at once as before. The
+C extension, where built, renders a batch of the usual lines (``icpkit._native.render_access``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ import time
 from typing import IO, Any
 
 import orjson
+
+try:
+    from icpkit._native import render_access as _render_access
+except ImportError:  # pragma: no cover - built without a C compiler: the Python loop renders every batch
+    _render_access = None
 
 __all__ = ["JsonLog"]
 
@@ -39,7 +45,7 @@ class JsonLog:
         self.flush_every = flush_every
         self._lock = threading.Lock()  # events come from the watcher thread too
         self._pending: list[str | tuple[Any, ...]] = []  # lines, or access lines' values
-        self._last_flush = time.monotonic()
+        self._next_flush = time.monotonic() + flush_every
         self._stamp: tuple[int, str] = (-1, "")
 
     def _ts(self, now: float | None = None) -> str:
@@ -60,11 +66,20 @@ class JsonLog:
         self, method: str, path: str, status: int, ms: float, spec_hash: str, request_id: str, records: int | None
     ) -> None:
         """One access line; ``path`` and ``request_id`` must already be JSON-safe text (the gateway makes them so)."""
-        if self.stream is not None:
-            self._add((time.time(), method, path, status, ms, spec_hash, request_id, records))
+        if self.stream is not None:  # no lock: one append is atomic, and _write takes lines without a swap
+            self._pending.append((time.time(), method, path, status, ms, spec_hash, request_id, records))
+            if self.flush_every <= 0 or time.monotonic() >= self._next_flush:
+                self.flush()
 
     def _render(self, lines: list[str | tuple[Any, ...]]) -> str:
-        """The pending lines as text, access lines filled into one ``%`` template (one loop, no call per line)."""
+        """The pending lines as text, access lines filled into one ``%`` template (one loop, no call per line).
+        Where the C extension is built it writes the usual batch (ASCII lines, known methods) the same way, at a
+        fraction of the cost; anything else comes here."""
+        if _render_access is not None and (text := _render_access(lines)) is not None:
+            return text
+        return self._render_python(lines)
+
+    def _render_python(self, lines: list[str | tuple[Any, ...]]) -> str:
         out: list[str] = []
         add = out.append
         second, stamp = self._stamp
@@ -88,7 +103,7 @@ class JsonLog:
     def _add(self, line: str | tuple[Any, ...]) -> None:
         with self._lock:
             self._pending.append(line)
-            if self.flush_every <= 0 or time.monotonic() - self._last_flush >= self.flush_every:
+            if self.flush_every <= 0 or time.monotonic() >= self._next_flush:
                 self._write()
 
     def flush(self) -> None:
@@ -96,8 +111,11 @@ class JsonLog:
             self._write()
 
     def _write(self) -> None:
-        lines, self._pending = self._pending, []
-        self._last_flush = time.monotonic()
+        pending = self._pending  # never swapped: an access line appended meanwhile stays for the next write
+        n = len(pending)
+        lines = pending[:n]
+        del pending[:n]
+        self._next_flush = time.monotonic() + self.flush_every
         if not lines or self.stream is None:
             return
         try:

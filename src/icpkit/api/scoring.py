@@ -65,7 +65,7 @@ class Scoring:
         out = self._one(served, record, enrich)
         out["spec"] = served.ref
         out["as_of"] = served.as_of
-        return _dumps(out)
+        return orjson.dumps(out, default=str)
 
     def batch(self, body: bytes, served: Served) -> tuple[bytes, int]:
         """Many records, in order; also returns how many (for the access log)."""

@@ -123,6 +123,12 @@ def _describe(spec: ICPSpec) -> tuple[tuple[dict[str, Any], dict[str, Any]], dic
     return (items, hits), part
 
 
+def _json_key(name: str) -> str:
+    """``name`` as the object orjson hands out for that key (it keeps one per recent key): the scorer's lookups in
+    a parsed body then match by identity."""
+    return next(iter(orjson.loads(orjson.dumps({name: None}))))
+
+
 def _fragments(entries: dict[str, dict[str, Any]]) -> dict[str, orjson.Fragment]:
     return {k: orjson.Fragment(orjson.dumps(v)) for k, v in entries.items()}
 
@@ -186,7 +192,7 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         version=ref["version"],
         as_of=when,
         today=today,
-        scorer=compile_scorer(spec, as_of=when),
+        scorer=compile_scorer(spec, as_of=when, key=_json_key),
         ref=ref,
         segmented=bool(segments),
         words=words,

@@ -450,15 +450,25 @@ class Scorer:
     builds it), never as source text, so nothing in a spec is evaluated.
     """
 
-    __slots__ = ("_score", "as_of", "native", "source", "spec")
+    __slots__ = ("_score", "as_of", "key", "native", "source", "spec")
 
-    def __init__(self, spec: ICPSpec, *, as_of: dt.date | None = None, native: bool | None = None) -> None:
-        """``native``: walk the clauses in C (default: whenever the extension is built)."""
+    def __init__(
+        self,
+        spec: ICPSpec,
+        *,
+        as_of: dt.date | None = None,
+        native: bool | None = None,
+        key: Callable[[str], str] | None = None,
+    ) -> None:
+        """``native``: walk the clauses in C (default: whenever the extension is built). ``key``: a field name as the
+        records' own key object, where a reader hands out one object per key (orjson does): the C walk's lookups
+        then match by identity before comparing text. Only a speed-up; any equal text is found as well."""
         if native and not NATIVE:
             raise RuntimeError("icpkit._native is not built: reinstall icpkit where a C compiler is available")
         self.spec = spec
         self.as_of = as_of or spec.as_of
         self.native = NATIVE if native is None else native
+        self.key = key
         self.source, self._score = self._generate()
 
     def _compile(self, cl: Clause, cid: str) -> Test:
@@ -511,17 +521,18 @@ class Scorer:
         generated for the Python walk."""
         spec, slot = self.spec, {layer: i for i, layer in enumerate(totals)}
         loose = len(totals)  # points of criteria in layers without a layer score
+        key = self.key or str
         criteria = [
             (
                 cid,
                 slot.get(layer, loose),
                 int(c.points),
-                [_native_clause(cl.field, self._compile(cl, cid)) for cl in c.clauses()],
+                [_native_clause(key(cl.field), self._compile(cl, cid)) for cl in c.clauses()],
             )
             for cid, layer, c in criterion_ids(spec)
         ]
         exclusions = [
-            (eid, loose, 0, [_native_clause(e.field, self._compile(e, eid))]) for eid, e in exclusion_ids(spec)
+            (eid, loose, 0, [_native_clause(key(e.field), self._compile(e, eid))]) for eid, e in exclusion_ids(spec)
         ]
         w.consts.update(PROGRAM=_Program, CRITERIA=criteria, EXCLUSIONS=exclusions, SLOTS=loose + 1, NORMF=norm_text)
         run = "    run = PROGRAM(CRITERIA, EXCLUSIONS, SLOTS, layers, NORM, NORM_MAX, NORMF, item_set, ISO).run\n"
@@ -605,7 +616,7 @@ class Scorer:
         return [by_id[eid] for eid in result.exclusions_hit]
 
 
-def compile_scorer(spec: ICPSpec, *, as_of: dt.date | None = None) -> Scorer:
+def compile_scorer(spec: ICPSpec, *, as_of: dt.date | None = None, key: Callable[[str], str] | None = None) -> Scorer:
     """Compile once, score many; ``as_of`` defaults to the spec's and is needed only by ``within_days``.
 
     A multi-segment spec gets a scorer per segment that names the best-fitting one (``score.segments``).
@@ -613,8 +624,8 @@ def compile_scorer(spec: ICPSpec, *, as_of: dt.date | None = None) -> Scorer:
     if spec.segments is not None:
         from icpkit.score.segments import compile_segment_scorer
 
-        return compile_segment_scorer(spec, as_of=as_of)  # type: ignore[return-value]
-    return Scorer(spec, as_of=as_of)
+        return compile_segment_scorer(spec, as_of=as_of, key=key)  # type: ignore[return-value]
+    return Scorer(spec, as_of=as_of, key=key)
 
 
 def score_records(

@@ -24,7 +24,7 @@ segment with ``LEAST`` over one integer rank per segment and ``CASE`` over the s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,11 +97,11 @@ class SegmentScorer:
 
     __slots__ = ("names", "scorers", "spec")
 
-    def __init__(self, spec: ICPSpec, *, as_of: dt.date | None = None) -> None:
+    def __init__(self, spec: ICPSpec, *, as_of: dt.date | None = None, key: Callable[[str], str] | None = None) -> None:
         self.spec = spec
         segs = _segments(spec)
         self.names = [name for name, _ in segs]
-        self.scorers: list[Scorer] = [compile_scorer(s, as_of=as_of) for _, s in segs]
+        self.scorers: list[Scorer] = [compile_scorer(s, as_of=as_of, key=key) for _, s in segs]
 
     def __call__(self, record: Mapping[str, Any]) -> SegmentScoreResult:
         results = [score(record) for score in self.scorers]
@@ -124,8 +124,10 @@ class SegmentScorer:
         return [self(r) for r in records]
 
 
-def compile_segment_scorer(spec: ICPSpec, *, as_of: dt.date | None = None) -> SegmentScorer:
-    return SegmentScorer(spec, as_of=as_of)
+def compile_segment_scorer(
+    spec: ICPSpec, *, as_of: dt.date | None = None, key: Callable[[str], str] | None = None
+) -> SegmentScorer:
+    return SegmentScorer(spec, as_of=as_of, key=key)
 
 
 def segment_output_columns(spec: ICPSpec, *, explain: bool = True) -> list[str]:
