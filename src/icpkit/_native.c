@@ -812,6 +812,8 @@ put(Buffer *b, const char *s, size_t n)
     return 0;
 }
 
+#define PUT_LITERAL(b, s) put((b), (s), sizeof(s) - 1)
+
 /* An ASCII text's bytes, or NULL when the text is not ASCII (the Python renderer takes the batch then). */
 static const char *
 ascii_of(PyObject *s, Py_ssize_t *n)
@@ -879,9 +881,9 @@ access_line(Buffer *b, PyObject *t, long long *second, char *stamp)
     int m = snprintf(mid, sizeof mid, "\",\"status\":%ld,\"ms\":%.3f,\"spec_hash\":\"", status, ms);
     if (h < 0 || n < 0 || m < 0 || h >= (int)sizeof head || m >= (int)sizeof mid)
         return 0;
-    if (put(b, head, h) < 0 || put(b, text[0], len[0]) < 0 || put(b, "\",\"path\":\"", 10) < 0 ||
+    if (put(b, head, h) < 0 || put(b, text[0], len[0]) < 0 || PUT_LITERAL(b, "\",\"path\":\"") < 0 ||
         put(b, text[1], len[1]) < 0 || put(b, mid, m) < 0 || put(b, text[2], len[2]) < 0 ||
-        put(b, "\",\"request_id\":\"", 16) < 0 || put(b, text[3], len[3]) < 0 || put(b, tail, n) < 0)
+        PUT_LITERAL(b, "\",\"request_id\":\"") < 0 || put(b, text[3], len[3]) < 0 || put(b, tail, n) < 0)
         return -1;
     return 1;
 }

@@ -145,8 +145,7 @@ class Gateway:
                 body = message.get("body", b"")
                 if message.get("more_body", False) or len(body) > self.limits.max_body_bytes:
                     body = await self._body(receive, get(b"content-length"), body, message.get("more_body", False))
-                if get(b"content-type") != b"application/json":  # what nearly every caller sends
-                    require_json(get(b"content-type"))
+                require_json(get(b"content-type"))
                 if path == "/v1/score":
                     out = self.scoring.score(body, served)
                 elif len(body) > _BATCH_IN_THREAD:
@@ -154,8 +153,7 @@ class Gateway:
                 else:
                     out, records = self.scoring.batch(body, served)
                 sent[0] = 200
-                headers = [_JSON, (b"content-length", b"%d" % len(out)), *extra]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.start", "status": 200, "headers": [_JSON, _length(out), *extra]})
                 await send({"type": "http.response.body", "body": out})
             else:
                 body = await self._body(receive, get(b"content-length")) if method in _BODY_METHODS else b""

@@ -68,7 +68,7 @@ class JsonLog:
         """One access line; ``path`` and ``request_id`` must already be JSON-safe text (the gateway makes them so)."""
         if self.stream is not None:  # no lock: one append is atomic, and _write takes lines without a swap
             self._pending.append((time.time(), method, path, status, ms, spec_hash, request_id, records))
-            if self.flush_every <= 0 or time.monotonic() >= self._next_flush:
+            if self._due():
                 self.flush()
 
     def _render(self, lines: list[str | tuple[Any, ...]]) -> str:
@@ -103,8 +103,12 @@ class JsonLog:
     def _add(self, line: str | tuple[Any, ...]) -> None:
         with self._lock:
             self._pending.append(line)
-            if self.flush_every <= 0 or time.monotonic() >= self._next_flush:
+            if self._due():
                 self._write()
+
+    def _due(self) -> bool:
+        """Whether the queued lines are to be written now: unbuffered, or the flush interval has passed."""
+        return self.flush_every <= 0 or time.monotonic() >= self._next_flush
 
     def flush(self) -> None:
         with self._lock:

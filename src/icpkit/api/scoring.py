@@ -9,6 +9,7 @@ always there, null when the spec has no segments or no personas, so a client rea
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -20,8 +21,8 @@ from icpkit.size.enrich import KEY_COLUMN, STATUS_COLUMN, Enricher
 __all__ = ["Scoring"]
 
 
-def _dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=str)  # universe values: dates are native, anything odder becomes text
+# universe values: dates are native, anything odder becomes text (a partial: no Python frame per response)
+_dumps = partial(orjson.dumps, default=str)
 
 
 class Scoring:
@@ -65,7 +66,7 @@ class Scoring:
         out = self._one(served, record, enrich)
         out["spec"] = served.ref
         out["as_of"] = served.as_of
-        return orjson.dumps(out, default=str)
+        return _dumps(out)
 
     def batch(self, body: bytes, served: Served) -> tuple[bytes, int]:
         """Many records, in order; also returns how many (for the access log)."""

@@ -430,14 +430,12 @@ def _native_clause(field: str, test: Test) -> tuple[Any, ...]:
     kind = how[0]
     if kind in ("text", "number"):
         return (field, _KIND[kind], test, how[1], None, int(how[2]))
-    if kind == "range":
+    if kind in ("range", "date"):  # (lo, hi): bounds, or the first and last day
         return (field, _KIND[kind], test, how[1], how[2], 0)
     if kind == "items":
         return (field, _KIND[kind], test, how[2], None, _ITEMS_OP[how[1]])
     if kind == "flag":
         return (field, _KIND[kind], test, None, None, int(how[1]))
-    if kind == "date":
-        return (field, _KIND[kind], test, how[1], how[2], 0)
     return (field, _KIND[kind], test, None, None, 0)
 
 
@@ -480,9 +478,9 @@ class Scorer:
     def _generate(self) -> tuple[str, Callable[[Mapping[str, Any]], ScoreResult]]:
         spec, w = self.spec, _Writer()
         totals = layer_totals(spec)
-        layer_var = {layer: f"g{i}" for i, layer in enumerate(totals)}
         if self.native:
             return self._generate_native(w, totals)
+        layer_var = {layer: f"g{i}" for i, layer in enumerate(totals)}
         body = ["get = record.get", "matched = []", "unknown = []"]
         body += [f"{v} = 0" for v in layer_var.values()]
         loose = False  # points of criteria in layers without a layer score
