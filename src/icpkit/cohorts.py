@@ -18,6 +18,7 @@ Everything runs in one DuckDB query over the Arrow tables.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,7 +34,9 @@ __all__ = [
     "COHORTS",
     "LEARNING",
     "SIGNAL",
+    "TOP_SHARE",
     "CohortResult",
+    "ValueCut",
     "assign_cohorts",
 ]
 
@@ -41,6 +44,7 @@ COHORTS: tuple[str, ...] = ("high_value_retained", "low_value_retained", "churne
 SIGNAL = "high_value_retained"
 ANTI_SIGNAL: tuple[str, ...] = ("churned", "never_closed", "low_value_retained")
 LEARNING: tuple[str, ...] = (SIGNAL, *ANTI_SIGNAL)
+TOP_SHARE = 0.20  # the default share of retained customers, by value, that counts as high value
 
 
 @dataclass
@@ -54,6 +58,7 @@ class CohortResult:
     sizes: dict[str, int]
     notes: list[str] = field(default_factory=list)
     params: dict[str, object] = field(default_factory=dict)
+    cut: ValueCut | None = None  # where the top-share cut fell, and how ties and a value without spread were read
 
     @property
     def churned(self) -> np.ndarray:
@@ -86,7 +91,7 @@ def assign_cohorts(
     subscriptions: pa.Table | None = None,
     as_of: dt.date | None = None,
     window_months: int = 24,
-    top_share: float = 0.20,
+    top_share: float = TOP_SHARE,
     expansion_is_high_value: bool = True,
     value: Literal["arr", "ltv"] = "arr",
     min_signal: int = 30,
@@ -236,7 +241,9 @@ def assign_cohorts(
     customer_parts = ["coalesce(d.has_won, false)", f"({since} IS NOT NULL AND {since} <= {a})"]
     if has_arr:
         customer_parts.append(f"coalesce({arr_expr}, 0) > 0")
-    sql = f"""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE g AS
         WITH f AS (
             SELECT acc.__row, acc.account_id,
                    ({" OR ".join(customer_parts)}) AND coalesce({since} <= {a}, true) AS customer,
@@ -247,28 +254,27 @@ def assign_cohorts(
                    coalesce(d.lost_in_window, false) AS lost_in_window,
                    {arr_expr} AS arr_v, d.won_amount
             FROM acc LEFT JOIN d USING (account_id) LEFT JOIN s USING (account_id)
-        ), g AS (
-            SELECT *, customer AND churned_raw AS churned,
-                   customer AND NOT churned_raw AS retained,
-                   {base_value} AS value
-            FROM f
-        ), r AS (
-            SELECT *, CASE WHEN retained THEN row_number() OVER (
-                        PARTITION BY retained ORDER BY value DESC, __row) END AS value_rank,
-                   n.n_retained
-            FROM g CROSS JOIN (SELECT count(*) FILTER (WHERE retained) AS n_retained FROM g) AS n
         )
+        SELECT *, customer AND churned_raw AS churned,
+               customer AND NOT churned_raw AS retained,
+               ({base_value})::DOUBLE AS value
+        FROM f
+        """
+    )
+    cut = _value_cut(con, top_share)
+    notes += cut.notes(top_share)
+    sql = f"""
         SELECT
-               CASE WHEN retained AND (value_rank <= ceil(n_retained * {top_share}) OR expanded)
-                         THEN 0
+               CASE WHEN retained AND (value > cut.v OR (value = cut.v AND cut.ties_in) OR expanded) THEN 0
                     WHEN retained THEN 1
                     WHEN churned AND (churn_d IS NULL OR churn_d >= {w}) THEN 2
                     WHEN churned THEN 4
                     WHEN NOT customer AND lost_in_window THEN 3
                     ELSE 4 END::TINYINT AS cohort,
-               customer, churned, value::DOUBLE AS value
-        FROM r ORDER BY __row
+               customer, churned, value
+        FROM g CROSS JOIN cut ORDER BY __row
     """
+    con.execute("CREATE TEMP TABLE cut AS SELECT ?::DOUBLE AS v, ?::BOOLEAN AS ties_in", [cut.value, cut.ties_in])
     facts = con.sql(sql).to_arrow_table()
     con.close()
     codes = facts.column("cohort").to_numpy().astype(np.int8)
@@ -292,9 +298,76 @@ def assign_cohorts(
         "value": value,
         "min_signal": min_signal,
     }
-    result = CohortResult(labels, codes, as_of, window_start, sizes, notes, params)
+    result = CohortResult(labels, codes, as_of, window_start, sizes, notes, params, cut)
     _check_signal(result, has_arr=has_arr, has_churn=has_churn, has_deals=has_deals, window_months=window_months)
     return result
+
+
+@dataclass(frozen=True)
+class ValueCut:
+    """Where "top ``top_share`` by value" cuts the retained customers, and what was done with ties at the cut.
+
+    A rank cut would split customers of equal value by row order, calling an arbitrary few "high value"; so
+    customers tied at the cut go in or out together, whichever lands nearer the asked share (in when out would
+    leave nobody). When every retained customer has the same value, value cannot rank them: all are high value
+    and the signal is retained against churned and lost, which ``notes`` says.
+    """
+
+    retained: int  # retained customers
+    value: float | None  # the value at the cut (None: no retained customer)
+    above: int  # retained customers worth more than the cut value
+    tied: int  # retained customers worth exactly the cut value
+    ties_in: bool  # the tied customers counted as high value
+    distinct: int  # distinct values among retained customers
+
+    @property
+    def high(self) -> int:
+        """Retained customers high value by value alone (expansion may add more)."""
+        return self.above + (self.tied if self.ties_in else 0)
+
+    @property
+    def no_spread(self) -> bool:
+        return self.retained > 1 and self.distinct == 1
+
+    def notes(self, top_share: float) -> list[str]:
+        """Plain words for the build output: the no-spread fallback, or how a tie at the cut was settled."""
+        if self.value is None or self.retained <= 1:
+            return []
+        if self.no_spread:
+            return [
+                f"customer value has no spread (all {self.retained:,} retained customers are worth "
+                f"{self.value:,.0f}): value cannot tell them apart, so every retained customer counts as high "
+                "value and the signal is retained against churned and never-closed accounts"
+            ]
+        target = math.ceil(round(self.retained * top_share, 9))
+        if self.tied <= 1 or self.above + self.tied <= target:
+            return []
+        share = self.high / self.retained
+        way = "in" if self.ties_in else "out"
+        return [
+            f"{self.tied:,} retained customers tie at the top-{top_share:.0%} cut (value {self.value:,.0f}): they "
+            f"went {way} together, so {self.high:,} of {self.retained:,} retained customers ({share:.1%}) are "
+            f"high value by value instead of {target:,} ({top_share:.0%})"
+        ]
+
+
+def _value_cut(con: duckdb.DuckDBPyConnection, top_share: float) -> ValueCut:
+    """Find the cut value of the top share of retained customers (table ``g``) and settle ties at it."""
+    n, distinct = con.execute("SELECT count(*), count(DISTINCT value) FROM g WHERE retained").fetchone()
+    if not n:
+        return ValueCut(0, None, 0, 0, False, 0)
+    k = max(1, math.ceil(round(n * top_share, 9)))  # round: 0.07 * 100 is 7.000000000000001 in floating point
+    (cut,) = con.execute(
+        "SELECT min(value) FROM (SELECT value FROM g WHERE retained ORDER BY value DESC LIMIT ?)", [k]
+    ).fetchone()
+    above, tied = con.execute(
+        "SELECT count(*) FILTER (WHERE value > ?), count(*) FILTER (WHERE value = ?) FROM g WHERE retained",
+        [cut, cut],
+    ).fetchone()
+    # the tied group holds rank k; it goes in whole unless leaving it out lands nearer the asked share
+    target = n * top_share
+    ties_in = above == 0 or (above + tied - target) <= (target - above)
+    return ValueCut(int(n), float(cut), int(above), int(tied), bool(ties_in), int(distinct))
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

@@ -16,6 +16,7 @@ from icpkit.cli import app, console
 from icpkit.cli._common import parse_segments_option
 from icpkit.cli._progress import progress_bar
 from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
+from icpkit.cohorts import TOP_SHARE
 from icpkit.csvsafe import check_writable, write_text
 from icpkit.discover import ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
@@ -53,7 +54,7 @@ def report(
     ),
     paper: str = typer.Option("A4", "--paper", help="A4 or Letter: the page size when printed."),
     window_months: int = typer.Option(24, "--window-months", min=1, help="Outcome window of the cohorts."),
-    top_share: float = typer.Option(0.20, "--top-share", min=0.01, max=1.0, help="Top share by value = high value."),
+    top_share: float = typer.Option(TOP_SHARE, "--top-share", min=0.01, max=1.0, help="High value: top share by value"),
     min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
     min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),

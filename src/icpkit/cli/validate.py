@@ -18,6 +18,7 @@ from rich.table import Table
 from icpkit.cli import app, console
 from icpkit.cli._common import load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
+from icpkit.cohorts import TOP_SHARE
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
 from icpkit.ingest import TableKind, load_table
@@ -233,7 +234,7 @@ def validate_command(
     encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the exports (default: detect)."),
     name: str = typer.Option("icp", "--name", help="Name of the ICP built when no --spec is given."),
     window_months: int = typer.Option(24, "--window-months", min=1, help="Outcome window of the cohorts."),
-    top_share: float = typer.Option(0.20, "--top-share", min=0.01, max=1.0, help="Top share by value = high value."),
+    top_share: float = typer.Option(TOP_SHARE, "--top-share", min=0.01, max=1.0, help="High value: top share by value"),
     min_support: int = typer.Option(5, "--min-support", min=1, help="Minimum signal accounts per criterion."),
     fdr: float = typer.Option(0.05, "--fdr", min=0.0001, max=0.5, help="False discovery rate."),
     min_signal: int = typer.Option(30, "--min-signal", min=1, help="Fewest high-value accounts to learn from."),

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from icpkit.cohorts import CohortResult, assign_cohorts
+from icpkit.cohorts import TOP_SHARE, CohortResult, assign_cohorts
 from icpkit.discover.discoverer import Discoverer, Progress, shares_of_tiers
 from icpkit.ingest.schema import ColumnKind, Dataset
 from icpkit.spec.model import ICPSpec
@@ -50,7 +50,7 @@ class ICPBuilder:
         name: str = "icp",
         as_of: dt.date | None = None,
         window_months: int = 24,
-        top_share: float = 0.20,
+        top_share: float = TOP_SHARE,
         expansion_is_high_value: bool = True,
         value: Literal["arr", "ltv"] = "arr",
         min_signal: int = 30,
