@@ -11,9 +11,11 @@ run on tables of a few hundred rows, whatever the number of accounts. The steps:
    ``exclusion_win_ratio`` x baseline), with ``min_support`` churned (lost) accounts and q <= ``fdr``.
 3. Positive criteria, among accounts not excluded: signal (high-value retained) against anti-signal (churned,
    never closed, low-value retained) for every candidate. Rates are taken over the accounts whose field is known
-   (missing is unknown, never a "no"). A candidate whose matching customers churn above baseline (by more than
-   ``overfit_margin``, p < ``overfit_alpha``) is over-fit and never a positive. Values significant on their own
-   are grouped (``in`` / ``contains_any``); the best candidate of each field is kept.
+   (missing is unknown, never a "no"). A positive candidate whose matching customers churn above baseline is
+   over-fit, and never a positive, only when the excess is material (more than ``overfit_margin`` above baseline)
+   and significant after FDR control (BH q <= ``fdr`` over the candidates facing the test): a small excess can be
+   the make-up of the matching customers, and an untested one would throw true criteria away. Values significant
+   on their own are grouped (``in`` / ``contains_any``); the best candidate of each field is kept.
 4. Multiple testing at two levels (``stats.hierarchical_q``): each field is a family, fields are selected by Holm
    at ``fdr``, candidates within selected fields by Benjamini–Hochberg at ``fdr * R / m``. Searched bands carry a
    Bonferroni multiplier for the number of intervals examined.
@@ -106,6 +108,9 @@ class CandidateResult:
             "lift_low": e.lift_low,
             "lift_high": e.lift_high,
             "churn_rate": e.churn_rate,
+            "base_churn_rate": e.base_churn_rate,
+            "churn_p": e.churn_p,
+            "churn_q": e.churn_q,
             "loss_rate": e.loss_rate,
             "p": e.p,
             "q": e.q,
@@ -142,8 +147,7 @@ class Discoverer:
         fdr: float = 0.05,
         max_per_layer: int = 5,
         low_value_weight: float = 0.5,
-        overfit_margin: float = 0.10,
-        overfit_alpha: float = 0.10,
+        overfit_margin: float = 0.25,
         exclusion_churn_lift: float = 2.0,
         exclusion_win_ratio: float = 0.5,
         max_exclusion_share: float = 0.5,
@@ -165,7 +169,6 @@ class Discoverer:
         self.max_per_layer = max_per_layer
         self.low_value_weight = low_value_weight
         self.overfit_margin = overfit_margin
-        self.overfit_alpha = overfit_alpha
         self.exclusion_churn_lift = exclusion_churn_lift
         self.exclusion_win_ratio = exclusion_win_ratio
         self.max_exclusion_share = max_exclusion_share
@@ -310,7 +313,8 @@ class Discoverer:
             )
         if self.overfit_:
             notes.append(
-                f"{len(self.overfit_)} candidates looked positive but their customers churn above baseline; "
+                f"{len(self.overfit_)} candidates looked positive but their customers churn materially and "
+                f"significantly above baseline (more than {self.overfit_margin:.0%} above, churn q <= {self.fdr:g}); "
                 "they are reported as over-fit and not used"
             )
         skipped = [p for p in profiles if p.role != "candidate"]
@@ -409,10 +413,22 @@ class Discoverer:
         with np.errstate(divide="ignore", invalid="ignore"):
             base_churn = np.where(CM > 0, CH / CM, 0.0)
         p_churn = two_by_two_pvalue(C[:, 2], cm, CH, CM)
+        positive = (
+            selectable & (a >= self.min_support) & (q <= self.fdr) & (lift > 1) & (lo > 1) & (cm >= self.min_support)
+        )
+        q_churn = self._churn_q(churn, base_churn, p_churn, positive)
         out: list[CandidateResult] = []
         for i, cand in enumerate(cands):
             qi = None if np.isnan(q[i]) else float(q[i])
             ev = self._evidence(cand.counts, float(p[i]), qi, self._base_of(T[i]))
+            if positive[i]:  # the over-fit test was run: show it
+                ev = ev.model_copy(
+                    update={
+                        "base_churn_rate": _r(float(base_churn[i])),
+                        "churn_p": _r(float(p_churn[i]), 3),
+                        "churn_q": _r(float(q_churn[i]), 3),
+                    }
+                )
             if not cand.selectable:
                 status, note = "descriptive", "shown for completeness; never a criterion"
             elif a[i] < self.min_support:
@@ -421,17 +437,31 @@ class Discoverer:
                 status, note = "not significant", f"q above {self.fdr:g}"
             elif lift[i] <= 1 or not (lo[i] > 1):
                 status, note = "negative", "high-value retained accounts are rarer here than overall"
-            elif (
-                cm[i] >= self.min_support
-                and churn[i] > base_churn[i] * (1 + self.overfit_margin)
-                and p_churn[i] < self.overfit_alpha
-            ):
+            elif positive[i] and self._overfit(churn[i], base_churn[i], q_churn[i]):
                 status = "overfit"
-                note = f"customers matching churn {churn[i]:.0%} vs {base_churn[i]:.0%} baseline"
+                note = (
+                    f"customers matching churn {churn[i]:.0%} vs {base_churn[i]:.0%} baseline "
+                    f"(p={_fmt_q(p_churn[i])}, q={_fmt_q(q_churn[i])})"
+                )
             else:
                 status, note = "significant", ""
             out.append(CandidateResult(cand, ev, "signal", status, note, log_p=float(log_p[i])))
         return out
+
+    def _churn_q(self, churn: np.ndarray, base: np.ndarray, p: np.ndarray, tested: np.ndarray) -> np.ndarray:
+        """BH q of the churn excess over the candidates that face the over-fit test (1 where not tested).
+
+        Only an excess can demote, so a candidate whose matches churn at or below baseline enters with p = 1.
+        """
+        q = np.ones(p.shape[0])
+        if tested.any():
+            excess = np.where(np.nan_to_num(churn) > base, p, 1.0)
+            q[tested] = benjamini_hochberg(excess[tested])
+        return q
+
+    def _overfit(self, churn: float, base: float, q: float) -> bool:
+        """Over-fit: matching customers churn materially (``overfit_margin``) and significantly (q) above baseline."""
+        return bool(churn > base * (1 + self.overfit_margin) and q <= self.fdr)
 
     def _field_q(self, cands: list[Candidate], p: np.ndarray, selectable: np.ndarray) -> np.ndarray:
         """q-values under the two-level (field, then candidate) false-discovery control of ``stats``."""
@@ -675,29 +705,51 @@ class Discoverer:
             lift_i, lift_j = (si / ni) / (S / N), (sj / nj) / (S / N)
         keep = (est > 0) & (q <= self.fdr) & (s11 >= self.min_support) & (lift11 > np.maximum(lift_i, lift_j))
         base = self._base(cohort)
-        base_churn = base[3] / base[2] if base[2] else 0.0
-        out: list[CandidateResult] = []
+        _, _, CM, CH, _ = base
+        base_churn = CH / CM if CM else 0.0
         order = np.argsort(p[keep], kind="stable")
         kept_idx = np.nonzero(keep)[0][order]
-        for rank, k in enumerate(kept_idx):
+        pairs: list[Candidate] = []
+        for k in kept_idx:
             a_, b_ = self._pool[i[k]], self._pool[j[k]]
-            layer = _pair_layer(a_.layer, b_.layer)
             pair = Candidate(
                 a_.field,
                 a_.op,
                 a_.value,
                 "pair",
-                layer,
+                _pair_layer(a_.layer, b_.layer),
                 a_.source,
                 np.zeros(len(COHORTS), np.int64),
                 also=(b_.clause(),),
                 parts=(int(i[k]), int(j[k])),
             )
             pair.counts = counts_of(self._mask(pair), cohort)
+            pairs.append(pair)
+        PC = np.array([c.counts for c in pairs], dtype=float).reshape(len(pairs), len(COHORTS))
+        cmm = PC[:, 0] + PC[:, 1] + PC[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            churn = np.where(cmm > 0, PC[:, 2] / cmm, 0.0)
+        p_churn = two_by_two_pvalue(PC[:, 2], cmm, CH, CM) if pairs else np.zeros(0)
+        base_arr = np.full(len(pairs), base_churn)
+        q_churn = self._churn_q(churn, base_arr, p_churn, cmm >= self.min_support)
+        out: list[CandidateResult] = []
+        for rank, (k, pair) in enumerate(zip(kept_idx, pairs, strict=True)):
             ev = self._evidence(pair.counts, float(p[k]), float(q[k]), base)
-            cmm = pair.counts[0] + pair.counts[1] + pair.counts[2]
-            if cmm >= self.min_support and pair.counts[2] / cmm > base_churn * (1 + self.overfit_margin):
-                status, note = "overfit", "customers matching churn above baseline"
+            tested = bool(cmm[rank] >= self.min_support)
+            if tested:
+                ev = ev.model_copy(
+                    update={
+                        "base_churn_rate": _r(base_churn),
+                        "churn_p": _r(float(p_churn[rank]), 3),
+                        "churn_q": _r(float(q_churn[rank]), 3),
+                    }
+                )
+            if tested and self._overfit(churn[rank], base_churn, q_churn[rank]):
+                status = "overfit"
+                note = (
+                    f"customers matching churn {churn[rank]:.0%} vs {base_churn:.0%} baseline "
+                    f"(p={_fmt_q(p_churn[rank])}, q={_fmt_q(q_churn[rank])})"
+                )
             elif rank < self.max_conjunctions:
                 status, note = "criterion", f"interaction +{est[k]:.2f} log-odds beyond both parts"
             else:

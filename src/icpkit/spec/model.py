@@ -71,8 +71,13 @@ class Evidence(_Frozen):
     lift: float | None = None
     lift_low: float | None = None
     lift_high: float | None = None
-    churn_rate: float | None = None
+    churn_rate: float | None = Field(default=None, description="share of matching customers that churned")
     loss_rate: float | None = None
+    base_churn_rate: float | None = Field(
+        default=None, description="churn among all customers, the over-fit test's baseline"
+    )
+    churn_p: float | None = Field(default=None, description="p of the churn excess over baseline (over-fit test)")
+    churn_q: float | None = Field(default=None, description="its q, over the candidates facing the over-fit test")
     p: float | None = None
     q: float | None = None
 
