@@ -81,7 +81,10 @@ def test_missing_column_exits_2_with_hint_and_no_traceback(tmp_path, capsys):
 
 def test_unmapped_stage_one_line_per_problem(tmp_path, capsys):
     acc, deals = files(tmp_path)
-    deals.write_text("Record ID,Associated Company IDs,Deal Stage\n1,101,3482933986\n2,101,Parked\n", encoding="utf-8")
+    deals.write_text(
+        "Record ID,Associated Company IDs,Deal Stage,Close Date\n1,101,3482933986,2024-01-05\n2,101,Parked,2024-02-01\n",
+        encoding="utf-8",
+    )
     assert main(["inspect", "-a", str(acc), "-d", str(deals)]) == 2
     err = capsys.readouterr().err
     assert "'3482933986' (1 deals, first at row 2)" in err and "--stage-map" in err

@@ -75,7 +75,7 @@ def test_hubspot_api_names_and_stage_map(tmp_path):
     deals = write(
         tmp_path / "d.csv",
         "property_hs_object_id,property_dealname,associatedcompanyid,property_dealstage,"
-        "property_closedate,property_amount\n11,x,1,closedwon,2024-01-01,10\n12,y,2,3482933986,,5\n"
+        "property_closedate,property_amount\n11,x,1,closedwon,2024-01-01,10\n12,y,2,3482933986,2024-02-01,5\n"
         "13,z,2,contractsent,,7\n",
     )
     with pytest.raises(UnmappedStageError) as err:

@@ -56,7 +56,8 @@ def test_unmapped_stage_lists_values_counts_first_rows(tmp_path):
     acc = write(tmp_path / "a.csv", "account_id\n1\n")
     deals = write(
         tmp_path / "d.csv",
-        "deal_id,account_id,stage\n1,1,Won\n2,1,Signed\n3,1,Parked\n4,1,Signed\n5,1,Prospecting\n",
+        "deal_id,account_id,stage,closed_date\n1,1,Won,2024-01-02\n2,1,Signed,2024-01-03\n3,1,Parked,2024-01-04\n"
+        "4,1,Signed,2024-01-05\n5,1,Prospecting,\n",
     )
     with pytest.raises(UnmappedStageError) as err:
         load_dataset(acc, deals)
@@ -65,6 +66,35 @@ def test_unmapped_stage_lists_values_counts_first_rows(tmp_path):
     assert '--stage-map "Signed=won|lost|open"' in text
     result = load_dataset(acc, deals, stage_map=["Signed=won", "parked = lost"])
     assert result.dataset.deals["outcome"].to_pylist() == ["won", "won", "lost", "won", "open"]
+
+
+def test_unmapped_stages_without_a_close_date_are_open_with_a_warning(tmp_path):
+    # Maven-style pipeline stages: deals still being worked have no close date
+    acc = write(tmp_path / "a.csv", "account_id\n1\n2\n")
+    deals = write(
+        tmp_path / "d.csv",
+        "deal_id,account_id,stage,closed_date\n1,1,Won,2024-01-02\n2,1,Engaging,\n3,2,Demo booked,\n"
+        "4,2,Engaging,\n5,2,Lost,2024-02-01\n",
+    )
+    result = load_dataset(acc, deals)
+    assert result.dataset.deals["outcome"].to_pylist() == ["won", "open", "open", "open", "lost"]
+    warning = next(p for p in result.report.warnings if p.column == "stage")
+    assert "3 deals with no close date" in warning.message and "read as open" in warning.message
+    assert "'Engaging' (2 deals, first at row 3)" in warning.message and "'Demo booked' (1 deals" in warning.message
+    assert warning.row == 3 and warning.path is not None and warning.path.endswith("d.csv")
+
+
+def test_unmapped_stages_with_a_close_date_stay_an_error(tmp_path):
+    acc = write(tmp_path / "a.csv", "account_id\n1\n")
+    deals = write(
+        tmp_path / "d.csv",
+        "deal_id,account_id,stage,closed_date\n1,1,Engaging,\n2,1,Signed,2024-01-03\n3,1,Engaging,2024-01-04\n",
+    )
+    with pytest.raises(UnmappedStageError) as err:
+        load_dataset(acc, deals)
+    text = str(err.value)
+    assert "2 closed deals (with a close date)" in text and err.value.row == 3
+    assert "'Signed' (1 deals, first at row 3)" in text and "'Engaging' (1 deals, first at row 4)" in text
 
 
 def test_bad_values_are_located(tmp_path):
@@ -76,7 +106,7 @@ def test_bad_values_are_located(tmp_path):
 
 def test_several_kinds_of_problems_collected_in_one_error(tmp_path):
     acc = write(tmp_path / "a.csv", "account_id,employees\n1,ten\n1,many\n")
-    deals = write(tmp_path / "d.csv", "deal_id,account_id,stage\n1,1,Parked\n")
+    deals = write(tmp_path / "d.csv", "deal_id,account_id,stage,closed_date\n1,1,Parked,2024-03-01\n")
     with pytest.raises(InputError) as err:
         load_dataset(acc, deals)
     kinds = " | ".join(p.message for p in err.value.problems)

@@ -3,6 +3,10 @@
 Stage labels are renamed, localised and duplicated across pipelines, so an explicit flag or status column always
 wins over the stage; the stage is only read for deals the flags leave undecided. Every distinct stage value is
 looked up once (a handful of values), then the answer is broadcast to all rows with Arrow kernels.
+
+A stage no vocabulary knows (``Engaging``, ``Prospecting``, ``Demo booked``) on a deal with no close date is a deal
+still in the pipeline: it is read as open, with a warning naming the stages so a wrong guess can be mapped. On a
+deal with a close date it was won or lost, and only the user can say which: that stays an error.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = [
 DEFAULT_WON = frozenset({"closedwon", "closed won", "won", "closed-won", "closed_won"})
 DEFAULT_LOST = frozenset({"closedlost", "closed lost", "lost", "closed-lost", "closed_lost"})
 _STATUS_DELETED = "deleted"
+CLOSE_DATE_COLUMNS = ("closed_date", "won_time", "lost_time")  # any of them set: the deal was closed
 
 
 def normalise_stage(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -153,10 +158,26 @@ def resolve_outcomes(
 
     undecided = pc.and_(pc.is_null(outcome), pc.invert(deleted))
     if pc.any(undecided).as_py():
-        problems.append(_unmapped_problem(deals, undecided, stage_column, rows, path, status_only))
+        closed = _has_close_date(deals)
+        still_open = pc.and_(undecided, pc.invert(closed))
+        if pc.any(still_open).as_py():
+            outcome = pc.if_else(still_open, "open", outcome)
+            problems.append(_unmapped_problem(deals, still_open, stage_column, rows, path, status_only, as_open=True))
+        undecided = pc.and_(undecided, closed)
+        if pc.any(undecided).as_py():
+            problems.append(_unmapped_problem(deals, undecided, stage_column, rows, path, status_only))
     outcome_arr = outcome.combine_chunks() if isinstance(outcome, pa.ChunkedArray) else outcome
     deleted_arr = deleted.combine_chunks() if isinstance(deleted, pa.ChunkedArray) else deleted
     return OutcomeResult(outcome=outcome_arr, deleted=deleted_arr, problems=problems)
+
+
+def _has_close_date(deals: pa.Table) -> pa.Array | pa.ChunkedArray:
+    """True for each deal with a close date (``closed_date``, or Pipedrive's won / lost time): a closed deal."""
+    closed = pa.array(np.zeros(deals.num_rows, dtype=bool))
+    for name in CLOSE_DATE_COLUMNS:
+        if name in deals.column_names:
+            closed = pc.or_(closed, pc.is_valid(deals.column(name)))
+    return closed
 
 
 def _unmapped_problem(
@@ -166,6 +187,8 @@ def _unmapped_problem(
     rows: np.ndarray | None,
     path: str | None,
     status_only: bool,
+    *,
+    as_open: bool = False,
 ) -> Problem:
     mask = np.asarray(undecided.to_numpy(zero_copy_only=False), dtype=bool)
     idx = np.flatnonzero(mask)
@@ -193,8 +216,17 @@ def _unmapped_problem(
     ]
     shown = "; ".join(listed[:10]) + (f"; … {len(listed) - 10} more values" if len(listed) > 10 else "")
     example = next((v for v in summary.column("value").to_pylist() if v != "(empty)"), "Stage name")
+    if as_open:
+        return Problem(
+            f"{len(idx)} deals with no close date have a {source} that maps to no outcome, read as open (still "
+            f'in the pipeline): {shown}. If one is won or lost, map it with --stage-map "{example}=won|lost"',
+            path=path,
+            row=int(row_numbers.min()),
+            column=source,
+            severity="warning",
+        )
     return Problem(
-        f"{len(idx)} deals have a {source} that maps to no outcome: {shown}. "
+        f"{len(idx)} closed deals (with a close date) have a {source} that maps to no outcome: {shown}. "
         f'Map each with --stage-map "{example}=won|lost|open" (or a stage_map: section in the mapping file)',
         path=path,
         row=int(row_numbers.min()),
