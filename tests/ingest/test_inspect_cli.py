@@ -82,7 +82,8 @@ def test_missing_column_exits_2_with_hint_and_no_traceback(tmp_path, capsys):
 def test_unmapped_stage_one_line_per_problem(tmp_path, capsys):
     acc, deals = files(tmp_path)
     deals.write_text(
-        "Record ID,Associated Company IDs,Deal Stage,Close Date\n1,101,3482933986,2024-01-05\n2,101,Parked,2024-02-01\n",
+        "Record ID,Associated Company IDs,Deal Stage,Close Date\n"
+        "1,101,3482933986,2024-01-05\n2,101,Parked,2024-02-01\n",
         encoding="utf-8",
     )
     assert main(["inspect", "-a", str(acc), "-d", str(deals)]) == 2
