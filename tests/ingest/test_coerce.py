@@ -268,3 +268,46 @@ def test_infer_kind_native_types() -> None:
     assert infer_kind(pa.chunked_array([pa.array([dt.date(2020, 1, 1)])]), "d") == K.DATE
     assert infer_kind(pa.array(list(range(100))), "account_id") == K.ID
     assert infer_kind(pa.array([None, None], type=pa.string()), "empty") == K.CATEGORICAL
+
+
+# ---------------------------------------------------------------------------------------------------- periods
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2012-06", dt.date(2012, 6, 1)),
+        ("2012/6", dt.date(2012, 6, 1)),
+        ("2012-Q2", dt.date(2012, 4, 1)),
+        ("2012 q4", dt.date(2012, 10, 1)),
+        ("2012Q1", dt.date(2012, 1, 1)),
+        ("Q3 2014", dt.date(2014, 7, 1)),
+        ("q3-2014", dt.date(2014, 7, 1)),
+    ],
+)
+def test_months_and_quarters_are_dates_on_their_first_day(text: str, expected: dt.date) -> None:
+    assert one([text], K.DATE) == [expected]
+
+
+@pytest.mark.parametrize("text", ["2012-13", "2012-00", "2012-Q5", "1500-06"])
+def test_impossible_periods_are_bad_dates(text: str) -> None:
+    result = coerce_columns(pa.table({"v": [text, "2012-06"]}), {"v": K.DATE})
+    assert result.table["v"].to_pylist() == [None, dt.date(2012, 6, 1)]
+    assert result.problems and text in result.problems[0].message
+
+
+def test_a_band_needs_low_at_most_high() -> None:
+    # "2012-06" used to be read as the band 2012 to 6, midpoint 1,009
+    result = coerce_columns(pa.table({"v": ["2012-06", "51-200", "10-5", "1k-5k"]}), {"v": K.NUMERIC})
+    assert result.table["v"].to_pylist() == [None, 125.5, None, 3000.0]
+    assert result.table["v_band"].to_pylist() == [None, "51-200", None, "1k-5k"]
+    (problem,) = result.problems
+    assert problem.row == 2 and "'2012-06'" in problem.message and "'10-5'" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [("founded_month", ["2012-06", "2013-01", "2019-11", "2020-02"]), ("close_qtr", ["2012-Q2", "Q1 2013", "2019q4"])],
+)
+def test_period_columns_are_inferred_as_dates(name: str, values: list[str]) -> None:
+    assert infer_kind(pa.array(values * 10), name) == K.DATE

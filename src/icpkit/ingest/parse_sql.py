@@ -33,6 +33,9 @@ _US_AMOUNT_RE = r"[$€£¥₹]?\s?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 _EURO_RE = r"\d\.\d{3},\d|^[^.]*\d,\d{1,2}(?:\D|$)"
 _US_RE = r"\d,\d{3}\.\d|\d\.\d{1,2}(?:\D|$)|\d\.\d{4,}"
 _DMY_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ tT].*)?$"
+# periods, read as their first day: "2012-06" / "2012/6" (a month), "2012-Q2" / "2012 q2" / "Q2 2012" (a quarter)
+_MONTH_RE = r"^(\d{4})[/\-](\d{1,2})$"
+_QUARTER_RE = r"^(?:(\d{4})\s*[/\-]?\s*q([1-4])|q([1-4])\s*[/\-]?\s*(\d{4}))$"
 _FORMULA_RE = r"^[=+\-@]\s*[a-z_][a-z0-9_.]*\s*[(|!]"
 _MONTH_FORMATS = ["%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y",
                   "%d-%b-%y", "%Y/%m/%d", "%b %Y", "%B %Y"]  # fmt: skip
@@ -230,8 +233,10 @@ def _plan_numeric(q: _Query, c: _Column) -> None:
         hi = q.helper(5, f"regexp_extract({hi_tok}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
         lo_num = f"coalesce(try_cast({lo_tok} AS DOUBLE), {_number(lo, euro)})" if not euro else _number(lo, euro)
         hi_num = f"coalesce(try_cast({hi_tok} AS DOUBLE), {_number(hi, euro)})" if not euro else _number(hi, euro)
-        slow = f"CASE WHEN {closed} THEN ({lo_num} + {hi_num}) / 2 ELSE {lo_num} END"
-        is_band = f"coalesce({closed} OR {is_open}, false)"
+        # a band needs lo <= hi: "2012-06" is a month, not the band "2012 to 6", and stays unread as a number
+        ordered = f"coalesce({lo_num} <= {hi_num}, false)"
+        slow = f"CASE WHEN {closed} THEN (CASE WHEN {ordered} THEN ({lo_num} + {hi_num}) / 2 END) ELSE {lo_num} END"
+        is_band = f"coalesce(({closed} AND {ordered}) OR {is_open}, false)"
     else:
         lo = q.helper(5, f"regexp_extract({s}, {_lit(_NUM_RE)}, {_NUM_FIELDS!r})")
         slow, is_band = _number(lo, euro), "false"
@@ -294,7 +299,7 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
         4,
         f"coalesce({fast}, CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
         f"CAST({day} AS INTEGER))) END, try_cast(try_cast({rest} AS TIMESTAMP) AS DATE), "
-        f"CAST(try_strptime({rest}, {formats}) AS DATE))",
+        f"CAST(try_strptime({rest}, {formats}) AS DATE), {_period_start(rest)})",
     )
     # DuckDB's cast reads "5/6/17" as the year 5: a date outside 1800-2200 is a misreading, not a date.
     out = q.helper(5, f"CASE WHEN year({parsed}) BETWEEN 1800 AND 2200 THEN {parsed} END")
@@ -302,6 +307,24 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
     q.flags.append(f"({s} IS NOT NULL AND {out} IS NULL) AS __icpflag_bad{c.index}")
     c.decided["order"] = order
     return problems
+
+
+def _period_start(rest: str) -> str:
+    """The first day of a month (``2012-06``) or quarter (``2012-Q2``, ``Q2 2012``) written as text, else NULL.
+
+    A period is a date at a coarser grain, not the band "2012 to 6" a number reader would make of it; its first day
+    keeps it comparable with the full dates of the same attribute.
+    """
+    month = f"regexp_extract({rest}, {_lit(_MONTH_RE)}, ['y', 'm'])"
+    quarter = f"regexp_extract(lower({rest}), {_lit(_QUARTER_RE)}, ['y1', 'q1', 'q2', 'y2'])"
+    q_year = f"coalesce(nullif({quarter}.y1, ''), nullif({quarter}.y2, ''))"
+    q_num = f"coalesce(nullif({quarter}.q1, ''), nullif({quarter}.q2, ''))"
+    return (
+        f"CASE WHEN {rest} IS NULL OR length({rest}) > 12 THEN NULL "
+        f"WHEN {month}.y <> '' THEN try(make_date(CAST({month}.y AS INTEGER), CAST({month}.m AS INTEGER), 1)) "
+        f"WHEN {q_year} IS NOT NULL THEN make_date(CAST({q_year} AS INTEGER), 3 * CAST({q_num} AS INTEGER) - 2, 1) "
+        "END"
+    )
 
 
 def _plan_boolean(q: _Query, c: _Column) -> None:
