@@ -158,14 +158,16 @@ def resolve_outcomes(
 
     undecided = pc.and_(pc.is_null(outcome), pc.invert(deleted))
     if pc.any(undecided).as_py():
-        closed = _has_close_date(deals)
+        # a status has a fixed vocabulary (open / won / lost / deleted): an unknown one is broken, not in progress
+        by_stage = not (status_only and "status" in names)
+        closed = _has_close_date(deals) if by_stage else pa.array(np.ones(n, dtype=bool))
         still_open = pc.and_(undecided, pc.invert(closed))
         if pc.any(still_open).as_py():
             outcome = pc.if_else(still_open, "open", outcome)
             problems.append(_unmapped_problem(deals, still_open, stage_column, rows, path, status_only, as_open=True))
         undecided = pc.and_(undecided, closed)
         if pc.any(undecided).as_py():
-            problems.append(_unmapped_problem(deals, undecided, stage_column, rows, path, status_only))
+            problems.append(_unmapped_problem(deals, undecided, stage_column, rows, path, status_only, closed=by_stage))
     outcome_arr = outcome.combine_chunks() if isinstance(outcome, pa.ChunkedArray) else outcome
     deleted_arr = deleted.combine_chunks() if isinstance(deleted, pa.ChunkedArray) else deleted
     return OutcomeResult(outcome=outcome_arr, deleted=deleted_arr, problems=problems)
@@ -189,6 +191,7 @@ def _unmapped_problem(
     status_only: bool,
     *,
     as_open: bool = False,
+    closed: bool = False,
 ) -> Problem:
     mask = np.asarray(undecided.to_numpy(zero_copy_only=False), dtype=bool)
     idx = np.flatnonzero(mask)
@@ -226,7 +229,8 @@ def _unmapped_problem(
             severity="warning",
         )
     return Problem(
-        f"{len(idx)} closed deals (with a close date) have a {source} that maps to no outcome: {shown}. "
+        f"{len(idx)} {'closed deals (with a close date)' if closed else 'deals'} have a {source} that maps to no "
+        f"outcome: {shown}. "
         f'Map each with --stage-map "{example}=won|lost|open" (or a stage_map: section in the mapping file)',
         path=path,
         row=int(row_numbers.min()),
