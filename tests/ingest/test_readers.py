@@ -254,3 +254,30 @@ def test_blank_to_null_matches_its_definition_on_sliced_chunks(chunks: list[list
 def test_blank_to_null_keeps_a_clean_column_without_copying() -> None:
     column = pa.chunked_array([pa.array(["a", None, "b c"]), pa.array(["é"])])
     assert _blank_to_null(column) is column
+
+
+@pytest.mark.parametrize("newline", ["\r", "\n"])
+def test_excel_for_mac_export_is_read_as_mac_roman(tmp_path: Path, newline: str) -> None:
+    # a few accents only: statistical detectors called this cp1250 and turned "Nestlé" into "NestlŽ"
+    rows = ["account_id,name,country", "1,Nestlé SA,Switzerland", "2,Acme,USA", "3,Señora Niño,Spain", "4,Globex,USA"]
+    f = write(tmp_path / "accounts.csv", (newline.join(rows) + newline).encode("mac_roman"))
+    raw = read_raw(f)
+    assert raw.encoding == "mac_roman"
+    assert raw.table["name"].to_pylist() == ["Nestlé SA", "Acme", "Señora Niño", "Globex"]
+
+
+def test_windows_1252_is_not_taken_for_mac_roman(tmp_path: Path) -> None:
+    f = write(tmp_path / "a.csv", "id,name\r\n1,Société Générale\r\n2,Müller “Köln”\r\n".encode("cp1252"))
+    raw = read_raw(f)
+    assert raw.encoding == "cp1252" and raw.table["name"].to_pylist() == ["Société Générale", "Müller “Köln”"]
+
+
+def test_a_bad_value_in_a_cr_only_file_names_its_row(tmp_path: Path) -> None:
+    from icpkit.errors import BadValueError
+    from icpkit.ingest import load_dataset
+
+    text = "account_id,name,employees\r1,Nestlé,10\r2,Zürich AG,ten\r3,Acme,many\r"
+    f = write(tmp_path / "accounts.csv", text.encode("mac_roman"))
+    with pytest.raises(BadValueError) as err:
+        load_dataset(f)
+    assert err.value.row == 3 and err.value.column == "employees"

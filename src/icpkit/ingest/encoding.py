@@ -1,8 +1,9 @@
 """Decide what bytes a text export holds, and hand DuckDB UTF-8 it can stream.
 
-CRM exports arrive as UTF-8 (often with Excel's BOM), UTF-16 from "Unicode text" saves, or Windows-1252 from older
-Excel. DuckDB's CSV reader wants UTF-8, so anything else is transcoded chunk by chunk into a temporary file that is
-removed as soon as the table is read. Detection looks at a sample only, so a large file costs one pass at most.
+CRM exports arrive as UTF-8 (often with Excel's BOM), UTF-16 from "Unicode text" saves, Windows-1252 from older
+Excel, or Mac Roman (often with bare CR line endings) from Excel for Mac. DuckDB's CSV reader wants UTF-8, so
+anything else is transcoded chunk by chunk into a temporary file that is removed as soon as the table is read.
+Detection looks at a sample only, so a large file costs one pass at most.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 # charset-normalizer names Latin-1 when Windows-1252 is the real thing nine times out of ten; cp1252 decodes the
 # same letters and also the curly quotes, dashes and euro sign that Excel writes in 0x80-0x9F.
-_PREFER = {"latin_1": "cp1252", "iso8859_1": "cp1252", "ascii": "utf-8"}
+_PREFER = {"latin_1": "cp1252", "iso8859_1": "cp1252", "ascii": "utf-8", "mac_iceland": "mac_roman"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,12 @@ def detect_encoding(sample: TextSample, path: Path) -> str:
         # A sample cut in the middle of a multi-byte character is still UTF-8.
         if not sample.complete and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    if _looks_western(data):
+    western = _looks_western(data)
+    mac = _in_context(data, "mac_roman")
+    cr_only = b"\r" in data and b"\n" not in data  # classic Mac line endings: Excel for Mac's "CSV" save
+    if mac >= 0.95 and (cr_only or not western or mac > _in_context(data, "cp1252")):
+        return "mac_roman"
+    if western:
         return "cp1252"
     from charset_normalizer import from_bytes
 
@@ -131,6 +137,39 @@ def _looks_western(data: bytes) -> bool:
     odd = [ch for ch in text if ord(ch) > 127]
     plausible = sum(1 for ch in odd if ("\u00c0" <= ch <= "\u00ff" and ch not in "×÷") or ch in _WESTERN_EXTRA)
     return bool(odd) and plausible >= 0.95 * len(odd)
+
+
+_LOWER_LATIN = frozenset("àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿœß")
+_UPPER_LATIN = frozenset("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞŒŸ")
+_INNER_PUNCT = frozenset("’'")  # may sit between two letters (don’t); other punctuation there is a misreading
+
+
+def _in_context(data: bytes, encoding: str) -> float:
+    """Share of the non-ASCII characters that make sense where they stand when ``data`` is read as ``encoding``.
+
+    Windows-1252 and Mac Roman put the same accented letters at different bytes, so each reads the other's letters
+    as symbols or as capitals inside lower-case words: Mac Roman's "Nestlé" is "NestlŽ" in Windows-1252, and
+    Windows-1252's "Société" is "SociÈtÈ" in Mac Roman. A lower-case accented letter fits anywhere, a capital one
+    where no lower-case letter precedes it, punctuation anywhere but between two letters.
+    """
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return 0.0
+    odd = fits = 0
+    for i, ch in enumerate(text):
+        if ord(ch) < 128:
+            continue
+        odd += 1
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if ch in _LOWER_LATIN:
+            fits += 1
+        elif ch in _UPPER_LATIN:
+            fits += not before.islower()
+        elif ch in _WESTERN_EXTRA or ch in _INNER_PUNCT or ch == "\u00a0":
+            fits += ch in _INNER_PUNCT or not (before.isalpha() and after.isalpha())
+    return fits / odd if odd else 0.0
 
 
 def check_encoding(sample: TextSample, encoding: str, path: Path) -> str:
