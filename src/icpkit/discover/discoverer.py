@@ -51,6 +51,7 @@ from icpkit.discover.candidates import (
     generate_candidates,
     group_candidate,
 )
+from icpkit.discover.families import Family, find_families
 from icpkit.discover.points import fit_weights, to_points
 from icpkit.discover.profile import FieldProfile, profile_fields
 from icpkit.discover.stats import (
@@ -249,6 +250,8 @@ class Discoverer:
         self.profiles_: list[FieldProfile] = profiles
         index = FieldIndex(encoded, n)
         self._index = index
+        self.families_: list[Family] = find_families(encoded, self.as_of_)
+        self._family = {m: fam for fam in self.families_ for m in fam.members}
 
         # ---- exclusions ---------------------------------------------------------------------------------
         self._tell("testing exclusions", 0.2)
@@ -316,6 +319,14 @@ class Discoverer:
                 f"{len(self.overfit_)} candidates looked positive but their customers churn materially and "
                 f"significantly above baseline (more than {self.overfit_margin:.0%} above, churn q <= {self.fdr:g}); "
                 "they are reported as over-fit and not used"
+            )
+        for fam in self.families_:
+            used = [r.candidate.field for r in self.candidates_ if r.status in ("criterion", "exclusion")]
+            kept = [m for m in fam.members if m in used]
+            notes.append(
+                f"{', '.join(fam.members)} hold one attribute ('{fam.name}': the same year where both are known), so "
+                "only its best-evidenced member can become a criterion or an exclusion"
+                + (f"; kept: {', '.join(kept)}" if kept else "; none was kept")
             )
         skipped = [p for p in profiles if p.role != "candidate"]
         if skipped:
@@ -498,8 +509,14 @@ class Discoverer:
                 members.setdefault(r.candidate.field, []).append(r.candidate)
         return [group_candidate(index, ms, cohort) for ms in members.values() if len(ms) >= 2]
 
+    def _family_of(self, name: str) -> str:
+        """The key a field is chosen under: its attribute family's, or its own name."""
+        fam = self._family.get(name)
+        return f"family:{fam.name}" if fam else name
+
     def _choose(self, results: list[CandidateResult]) -> list[CandidateResult]:
-        """The strongest significant candidate of each field (smallest p, then largest support)."""
+        """The strongest significant candidate of each field (smallest p, then largest support), then of each
+        attribute family: the other members' best are folded into it, and its evidence names them."""
         best: dict[str, CandidateResult] = {}
         for r in results:
             if r.status != "significant":
@@ -508,12 +525,30 @@ class Discoverer:
             key = (r.log_p, -r.evidence.support)
             if cur is None or key < (cur.log_p, -cur.evidence.support):
                 best[r.candidate.field] = r
-        for r in best.values():
-            r.status = "criterion"
         for r in results:
-            if r.status == "significant":
+            if r.status == "significant" and best.get(r.candidate.field) is not r:
                 r.note = "significant, but a stronger candidate on the same field was kept"
-        return list(best.values())
+        return [r for r in self._fold(list(best.values()), "criterion") if r.status != "folded"]
+
+    def _fold(self, kept: list[CandidateResult], status: str) -> list[CandidateResult]:
+        """Mark the best of each family ``status`` and the other members' results ``folded`` (in place)."""
+        by_key: dict[str, list[CandidateResult]] = {}
+        for r in kept:
+            by_key.setdefault(self._family_of(r.candidate.field), []).append(r)
+        for rs in by_key.values():
+            rs.sort(key=lambda r: (r.log_p, -r.evidence.support))
+            head, rest = rs[0], rs[1:]
+            head.status = status
+            if rest:
+                folded = [r.candidate.field for r in rest]
+                head.evidence = head.evidence.model_copy(update={"folded": folded})
+                head.note = (head.note + "; " if head.note else "") + "folded in: " + ", ".join(folded)
+            for r in rest:
+                r.status = "folded"
+                r.note = (
+                    f"same attribute as {head.candidate.field} (family '{self._family[head.candidate.field].name}')"
+                )
+        return kept
 
     # ------------------------------------------------------------------------------------------------------
     def _exclusions(
@@ -553,6 +588,18 @@ class Discoverer:
             results.append(CandidateResult(cand, ev, "exclusion", "exclusion" if hit else "not excluded"))
             if hit:
                 per_field.setdefault(cand.field, []).append(i)
+        # one exclusion per attribute family: the member with the strongest evidence
+        strength = {f: min(min(p_churn[i], p_loss[i]) for i in idx) for f, idx in per_field.items()}
+        folded_into: dict[str, list[str]] = {}
+        for fname in sorted(per_field, key=lambda f: (strength[f], f)):
+            head = next((h for h in folded_into if self._family_of(h) == self._family_of(fname)), None)
+            if head is None:
+                folded_into[fname] = []
+                continue
+            folded_into[head].append(fname)
+            for i in per_field.pop(fname):
+                results[i].status = "folded"
+                results[i].note = f"same attribute as {head} (family '{self._family[head].name}')"
         exclusions: list[Exclusion] = []
         masks: list[np.ndarray] = []
         for fname, idx in per_field.items():
@@ -601,6 +648,9 @@ class Discoverer:
                     f"won {win_r:.0%} of closed accounts vs {cm_b / cl_b:.0%} baseline "
                     f"(n={int(closed_m)}, q={_fmt_q(min(qs))})"
                 )
+            if folded_into.get(fname):
+                ev = ev.model_copy(update={"folded": folded_into[fname]})
+                reason += "; folded in: " + ", ".join(folded_into[fname])
             exclusions.append(Exclusion(field=fname, op=merged.op, value=merged.value, reason=reason, evidence=ev))
             masks.append(mask)
         return results, exclusions, masks
@@ -688,7 +738,7 @@ class Discoverer:
         del masks
         S, N = float(sig.sum()), float(learn.size)
         i, j = np.triu_indices(m, k=1)
-        fields = np.array([c.field for c in self._pool])
+        fields = np.array([self._family_of(c.field) for c in self._pool])
         ok = fields[i] != fields[j]
         i, j = i[ok], j[ok]
         if i.size == 0:

@@ -78,6 +78,9 @@ class Evidence(_Frozen):
     )
     churn_p: float | None = Field(default=None, description="p of the churn excess over baseline (over-fit test)")
     churn_q: float | None = Field(default=None, description="its q, over the candidates facing the over-fit test")
+    folded: list[str] | None = Field(
+        default=None, description="other columns of the same attribute (a date's month, year…) folded into this one"
+    )
     p: float | None = None
     q: float | None = None
 

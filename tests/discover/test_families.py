@@ -1,0 +1,90 @@
+"""Attribute families: a date exported with its month, quarter and year columns is one attribute, so discovery
+keeps one criterion (or exclusion) for it and names the columns folded into it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from icpkit.discover import ICPBuilder
+from icpkit.discover.families import find_families, stem
+from icpkit.discover.profile import profile_fields
+from icpkit.ingest import load_dataset
+from icpkit.ingest.schema import ColumnKind
+from icpkit.synth import generate, write_csv
+
+FAMILY = ("last_funding_date", "last_funding_month", "last_funding_quarter", "last_funding_year")
+
+
+def _with_periods(accounts: pa.Table) -> pa.Table:
+    """The funding date exported three more ways, as CRM reports do: 2024-03, 2024-Q1, 2024."""
+    d = accounts["last_funding_date"]
+    month = pc.strftime(d, format="%Y-%m")
+    quarter_no = pc.add(pc.divide(pc.subtract(pc.month(d), 1), 3), 1)
+    quarter = pc.binary_join_element_wise(pc.strftime(d, format="%Y"), pc.cast(quarter_no, pa.string()), "-Q")
+    year = pc.cast(pc.year(d), pa.float64())
+    for name, col in (("last_funding_month", month), ("last_funding_quarter", quarter), ("last_funding_year", year)):
+        accounts = accounts.append_column(name, col)
+    return accounts
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    h = generate(6000, seed=1)
+    h = dataclasses.replace(h, accounts=_with_periods(h.accounts))
+    return write_csv(h, tmp_path_factory.mktemp("families"))
+
+
+def test_period_columns_read_as_dates_and_year_as_number(exported: dict[str, Path]) -> None:
+    kinds = load_dataset(exported["accounts"], exported["deals"]).dataset.kinds["accounts"]
+    assert [kinds[c] for c in FAMILY] == [ColumnKind.DATE, ColumnKind.DATE, ColumnKind.DATE, ColumnKind.NUMERIC]
+
+
+def test_one_criterion_for_a_date_and_its_month_quarter_and_year(exported: dict[str, Path]) -> None:
+    ds = load_dataset(exported["accounts"], exported["deals"]).dataset
+    result = ICPBuilder(name="t").fit(ds)
+    spec = result.spec
+    used = [c.field for _, c in spec.criteria()] + [e.field for e in spec.exclusions]
+    assert len([f for f in used if f in FAMILY]) == 1, used
+    crit = next(c for _, c in spec.criteria() if c.field in FAMILY)
+    assert crit.evidence is not None and crit.evidence.folded, crit
+    assert set(crit.evidence.folded) <= set(FAMILY) - {crit.field}
+    rows = result.candidates.to_pylist()
+    folded = {r["field"] for r in rows if r["status"] == "folded"}
+    assert folded == set(crit.evidence.folded)
+    assert all(f"same attribute as {crit.field}" in r["note"] for r in rows if r["status"] == "folded")
+    note = next(n for n in result.notes if "hold one attribute" in n)
+    assert all(name in note for name in FAMILY) and f"kept: {crit.field}" in note
+    assert not any(c.field == "last_funding_year" and c.value[1] == 1005 for _, c in spec.criteria())
+
+
+def test_names_alone_do_not_make_a_family() -> None:
+    as_of = dt.date(2025, 1, 1)
+    rng = np.random.default_rng(0)
+    days = rng.integers(0, 3000, 500)
+    dates = pa.array([as_of - dt.timedelta(days=int(x)) for x in days])
+    years = np.array([d.year for d in dates.to_pylist()], dtype=float)
+    table = pa.table(
+        {
+            "founded_date": dates,
+            "founded_year": years,  # the same attribute: it agrees with the date
+            "founded_month": pa.array(rng.permutation(dates.to_pylist())),  # same name, other values: not folded
+        }
+    )
+    _, encoded = profile_fields(table, None, as_of=as_of)
+    (family,) = find_families(encoded, as_of)
+    assert family.name == "founded" and set(family.members) == {"founded_date", "founded_year"}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("founded_month", "founded"), ("FoundedYear", "founded"), ("close date qtr", "close"), ("year", None)],
+)
+def test_stems(name: str, expected: str | None) -> None:
+    assert stem(name) == expected
