@@ -95,3 +95,23 @@ def test_build_segments_option_is_checked(hubspot_export, capsys):
     code = main(["build", "--accounts", str(hubspot_export["companies"]), "--segments", "7"])
     assert code == 2
     assert "--segments" in capsys.readouterr().err
+
+
+def test_build_says_when_value_has_no_spread(tmp_path, capsys):
+    # every won deal of one amount and no ARR: value cannot rank customers; the signal is retention
+    import dataclasses
+
+    import pyarrow as pa
+
+    h = generate(3000, seed=3)
+    accounts = h.accounts.drop_columns(["arr", "expansion_arr"])
+    deals = h.deals.set_column(h.deals.column_names.index("amount"), "amount", pa.array([5000.0] * h.deals.num_rows))
+    files = write_csv(dataclasses.replace(h, accounts=accounts, deals=deals), tmp_path / "export")
+    out = tmp_path / "icp.yaml"
+    args = ["build", "-a", str(files["accounts"]), "-d", str(files["deals"]), "--out", str(out)]
+    code = main([*args, "--store", str(tmp_path / "s.duckdb"), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0, summary["notes"]
+    assert summary["cohorts"]["low_value_retained"] == 0
+    note = next(n for n in summary["notes"] if "no spread" in n)
+    assert "worth 5,000" in note and "retained against churned and never-closed" in note
