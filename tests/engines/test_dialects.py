@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlglot
 
-from icpkit.errors import SpecError, UnsupportedOperatorError
+from icpkit.errors import UnsupportedOperatorError
 from icpkit.score.dialects import DIALECTS, rules_for
 from icpkit.score.sql import column_kind, compile_sql, output_columns
 from icpkit.spec import Criterion, ICPSpec, Op

@@ -8,7 +8,6 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from icpkit.errors import SpecError
 from icpkit.score import compile_scorer, score_record, score_table
 from icpkit.spec import Clause, Criterion, Exclusion, ICPSpec, Routing, Tiers
 

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from icpkit.errors import EngineError, InputError
+from icpkit.score.semantics import scoring_date
 from icpkit.score.vector import score_table
 from icpkit.size.crm import NEW, CrmMatch, match_crm
 from icpkit.size.domains import register_macros
@@ -373,7 +374,7 @@ def size_universe(
         register_macros(con)
         keep = _keys(con, universe, spec.fields(), dedupe)
         uni = universe.take(pa.array(keep))
-        sam_out = evaluate_sam(clauses, uni)
+        sam_out = evaluate_sam(clauses, uni, as_of=as_of)
         sam_rows = np.flatnonzero(sam_out.inside)
         sam_table = uni.take(pa.array(sam_rows))
         crm: CrmMatch | None = None
@@ -389,6 +390,7 @@ def size_universe(
     finally:
         con.close()
 
+    as_of = scoring_date(as_of)  # the target list is for the day it is made, unless pinned
     scored = score_table(spec, sam_table, as_of=as_of, explain=True)
     tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
     scores = np.asarray(scored.column("score").to_numpy(zero_copy_only=False))
@@ -452,7 +454,7 @@ def size_universe(
     report = SizingReport(
         spec=spec.name,
         spec_hash=content_hash(spec),
-        as_of=(as_of or spec.as_of).isoformat() if (as_of or spec.as_of) else None,
+        as_of=as_of.isoformat(),
         universe_rows=universe.num_rows,
         duplicates_merged=universe.num_rows - tam_n,
         steps=steps,

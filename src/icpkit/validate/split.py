@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import DataError
+from icpkit.ingest.canonical import history_end
 from icpkit.ingest.schema import Dataset
 
 __all__ = [
@@ -76,15 +77,10 @@ def _max_date(*arrays: pa.ChunkedArray | pa.Array) -> dt.date | None:
 
 
 def data_as_of(ds: Dataset) -> dt.date:
-    """The latest date in the data (as cohorts define it): never the wall clock, so a backtest is reproducible."""
-    arrays = []
-    for table, cols in (
-        (ds.accounts, ("customer_since", "churn_date")),
-        (ds.deals, ("created_date", "closed_date")),
-        (ds.subscriptions, ("start_date", "end_date")),
-    ):
-        arrays += [table.column(c) for c in cols if _col(table, c)]
-    day = _max_date(*arrays)
+    """The last event that happened in the data (as cohorts define it; never an open deal's expected close date,
+    never the wall clock), so a backtest is reproducible."""
+    end = history_end({"accounts": ds.accounts, "deals": ds.deals, "subscriptions": ds.subscriptions})
+    day = end.date if end is not None else None
     if day is None:
         raise DataError("the data holds no dates: a time split needs deal dates or customer start dates")
     return day
