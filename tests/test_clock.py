@@ -185,19 +185,78 @@ def test_deals_closing_after_as_of_are_still_open_at_as_of(history: SynthHistory
 # ---------------------------------------------------------------------------------------------- commands
 
 
-def test_validate_report_and_size_take_as_of(exported: SynthHistory, tmp_path: Path) -> None:
-    files = write_csv(exported, tmp_path / "export")
-    args = ["--accounts", str(files["accounts"]), "--deals", str(files["deals"])]
-    cutoff = END - dt.timedelta(days=365)
-    out = tmp_path / "validate.json"
-    import contextlib
-    import io
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().out
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        code = main(["validate", *args, "--as-of", cutoff.isoformat(), "--json"])
-    assert code in (0, 1), buf.getvalue()
-    report = json.loads(buf.getvalue())
-    assert report["as_of"] == cutoff.isoformat()
-    assert report["cutoff"] < cutoff.isoformat()
-    out.write_text(buf.getvalue())
+
+def test_validate_takes_as_of(exported: SynthHistory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_csv(exported, tmp_path / "export")
+    args = ["validate", "--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--json"]
+    cutoff = END - dt.timedelta(days=365)
+    code, out = _run([*args, "--as-of", cutoff.isoformat()], capsys)
+    assert code == 0, out
+    pinned = json.loads(out)
+    assert pinned["as_of"] == cutoff.isoformat() and pinned["cutoff"] < cutoff.isoformat()
+    code, out = _run(args, capsys)
+    assert json.loads(out)["as_of"] <= END.isoformat()  # the last event, not the open deals' forecasts
+
+
+def test_report_takes_as_of_and_sam(exported: SynthHistory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = write_csv(exported, tmp_path / "export")
+    base = ["report", "--accounts", str(files["accounts"]), "--deals", str(files["deals"]), "--no-validate"]
+    base += ["--universe", str(files["accounts"]), "--json"]
+    html = {}
+    for label, extra in (("all", []), ("us", ["--sam", "country in United States"])):
+        out_file = tmp_path / f"{label}.html"
+        code, out = _run(
+            [*base, *extra, "--out", str(out_file), "--as-of", (END - dt.timedelta(days=90)).isoformat()], capsys
+        )
+        assert code == 0, out
+        assert json.loads(out)["sized"] is True
+        html[label] = out_file.read_text(encoding="utf-8")
+    import re
+
+    sam = {k: int(re.search(r"SAM[^<]*<b>([\d,]+)</b>", v).group(1).replace(",", "")) for k, v in html.items()}
+    us = int(pc.sum(pc.equal(exported.accounts["country"], "United States")).as_py())
+    assert sam["us"] == us < sam["all"]
+    code, out = _run([*base[:3], "--sam", "country in United States", "--out", str(tmp_path / "x.html")], capsys)
+    assert code == 2 and not (tmp_path / "x.html").exists()
+
+
+def test_size_marks_customers_as_they_stood_on_as_of(history: SynthHistory) -> None:
+    """Pinned to a past date, sizing marks as customers only the accounts won by then (a deal won later was open
+    pipeline on that day)."""
+    from icpkit.size import size_universe
+
+    early = END - dt.timedelta(days=365)
+    truth = history.truth  # without its recency trigger, so the fit is the same on both days
+    spec = truth.model_copy(update={"layers": {k: v for k, v in truth.layers.items() if k != "trigger"}})
+    steps = {
+        day: {
+            s.key: s.count
+            for s in size_universe(
+                spec,
+                history.accounts,
+                deals=history.deals,
+                accounts=history.accounts.select(["account_id", "name", "domain"]),
+                as_of=day,
+            ).report.steps
+        }
+        for day in (early, END)
+    }
+    d = history.deals
+    won_by = {
+        day: len(
+            set(
+                d["account_id"]
+                .filter(
+                    pc.and_(pc.equal(d["outcome"], "won"), pc.less_equal(d["closed_date"], pa.scalar(day, pa.date32())))
+                )
+                .to_pylist()
+            )
+        )
+        for day in (early, END)
+    }
+    assert won_by[early] < won_by[END]
+    assert steps[early]["customer"] < steps[END]["customer"]

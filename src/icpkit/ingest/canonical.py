@@ -31,6 +31,7 @@ __all__ = [
     "assemble",
     "check_required",
     "dates_after",
+    "deals_at",
     "derive_from_subscriptions",
     "duplicate_ids",
     "history_end",
@@ -376,6 +377,18 @@ def latest_date(tables: Mapping[str, pa.Table], kinds: Mapping[str, Mapping[str,
     event columns count)."""
     end = history_end(tables)
     return end.date if end is not None else None
+
+
+def deals_at(deals: pa.Table, as_of: dt.date) -> pa.Table:
+    """The deals as they stood on ``as_of``: none created after it, and one won or lost after it still open."""
+    day = pa.scalar(as_of, pa.date32())
+    if "created_date" in deals.column_names and pa.types.is_date(deals.column("created_date").type):
+        deals = deals.filter(pc.fill_null(pc.less_equal(deals.column("created_date"), day), True))
+    if "closed_date" in deals.column_names and "outcome" in deals.column_names:
+        later = pc.fill_null(pc.greater(pc.cast(deals.column("closed_date"), pa.date32()), day), False)
+        outcome = pc.if_else(pc.and_(later, _closed(deals)), pa.scalar("open"), pc.cast(deals["outcome"], pa.string()))
+        deals = deals.set_column(deals.column_names.index("outcome"), "outcome", outcome)
+    return deals
 
 
 @dataclass(frozen=True)

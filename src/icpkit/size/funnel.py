@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from icpkit.errors import EngineError, InputError
+from icpkit.ingest.canonical import deals_at
 from icpkit.score.semantics import scoring_date
 from icpkit.score.vector import score_table
 from icpkit.size.crm import NEW, CrmMatch, match_crm
@@ -363,11 +364,14 @@ def size_universe(
     """Size ``universe`` against ``spec``: the funnel report and the sorted target list.
 
     ``sam`` clauses are ANDed with the spec's own ``sam:`` section. ``accounts`` / ``deals`` (canonical CRM tables)
-    mark customers and open pipeline; they stay out of the target list unless ``include_existing``.
+    mark customers and open pipeline; they stay out of the target list unless ``include_existing``. ``as_of`` is
+    the scoring date (default today); pinned, customers and pipeline are marked as the deals stood on it.
     """
     started = time.perf_counter()
     if universe.num_rows == 0:
         raise InputError("the universe has no companies")
+    if as_of is not None and deals is not None and deals.num_rows:
+        deals = deals_at(deals, as_of)  # customers and pipeline as they stood on a pinned date
     clauses = [*(spec.sam or []), *sam]
     con = duckdb.connect()
     try:
