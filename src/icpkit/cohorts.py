@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from icpkit.errors import DataError, InsufficientSignalError, MissingColumnError
+from icpkit.ingest.canonical import history_end
 from icpkit.ingest.schema import Dataset
 
 __all__ = [
@@ -77,13 +78,6 @@ def _has(table: pa.Table | None, column: str) -> bool:
     return table is not None and column in table.column_names
 
 
-def _latest_date(con: duckdb.DuckDBPyConnection, sources: list[tuple[str, list[str]]]) -> dt.date | None:
-    parts = [f'SELECT max("{c}")::DATE AS d FROM {t}' for t, cols in sources for c in cols]
-    if not parts:
-        return None
-    return con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
-
-
 def assign_cohorts(
     data: Dataset | pa.Table,
     *,
@@ -132,18 +126,16 @@ def assign_cohorts(
     con.register("acc", acc)
     has_deals = deals is not None and deals.num_rows > 0
     has_subs = subscriptions is not None and subscriptions.num_rows > 0
-    date_sources: list[tuple[str, list[str]]] = [("acc", [c for c in ("customer_since", "churn_date") if c in keep])]
     if has_deals:
         dcols = [c for c in ("account_id", "outcome", "created_date", "closed_date", "amount") if _has(deals, c)]
         con.register("deals_in", deals.select(dcols))
-        date_sources.append(("deals_in", [c for c in ("created_date", "closed_date") if c in dcols]))
     if has_subs:
         scols = [c for c in ("account_id", "start_date", "end_date", "arr", "mrr") if _has(subscriptions, c)]
         con.register("subs_in", subscriptions.select(scols))
-        date_sources.append(("subs_in", [c for c in ("start_date", "end_date") if c in scols]))
 
-    if as_of is None:
-        as_of = _latest_date(con, date_sources)
+    if as_of is None:  # the last event that happened: never an open deal's expected close date
+        end = history_end({"accounts": accounts, "deals": deals, "subscriptions": subscriptions})
+        as_of = end.date if end is not None else None
         if as_of is None:
             raise DataError("the data holds no dates to anchor the outcome window; pass as_of explicitly")
     window_start = _months_before(as_of, window_months)

@@ -4,11 +4,13 @@ shifts, a funnel step drops) is found by the check meant for it, with the counts
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from drift_planting import (
     BUILD_AS_OF,
+    NEW_AS_OF,
     PERIOD_START,
     draw,
     plant_churn_in_icp,
@@ -124,3 +126,15 @@ def test_without_deals_or_leads_the_checks_say_why(spec: ICPSpec) -> None:
     assert report.verdict == "stable"
     assert report.funnel.mode is None and "no leads" in report.funnel.note
     assert report.divergence.segments == [] and report.divergence.note
+
+
+def test_an_empty_period_is_not_stable(spec: ICPSpec) -> None:
+    """A period after the data ends holds no outcome: every test would pass for want of data, so the verdict says
+    there was nothing to check instead of calling it stable."""
+    late = NEW_AS_OF + dt.timedelta(days=365)
+    report = check_drift(spec, draw(8000, 1, leads=True).dataset(), as_of=late)
+    assert report.as_of == late and report.verdict == "review" and report.drifted
+    assert [f.check for f in report.findings][:1] == ["period"]
+    assert "holds no outcome" in report.reasons[0]
+    # the same data at its own end is stable: the finding is about the empty period, not the data
+    assert check_drift(spec, draw(8000, 1, leads=True).dataset()).findings == []

@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from icpkit.score import score_table
+from icpkit.score.duckdb_engine import arrow_zones
 from icpkit.score.sql import compile_sql
 from icpkit.spec import ICPSpec
 
@@ -70,6 +71,9 @@ _PG_TYPES = {
     pa.int64(): "bigint",
     pa.bool_(): "boolean",
     pa.date32(): "date",
+    pa.timestamp("us"): "timestamp",
+    pa.timestamp("us", tz="UTC"): "timestamptz",
+    pa.timestamp("us", tz="America/New_York"): "timestamptz",
     pa.list_(pa.string()): "text[]",
     pa.null(): "text",
 }
@@ -111,7 +115,13 @@ def _postgres_runner(conn: Any) -> Callable[..., list[dict[str, Any]]]:
             conn,
             table,
             lambda name, types: compile_sql(
-                spec, dialect="postgres", table=name, as_of=as_of, columns=types, explain=explain
+                spec,
+                dialect="postgres",
+                table=name,
+                as_of=as_of,
+                columns=types,
+                explain=explain,
+                zones=arrow_zones(table.schema),
             ),
         )
         return outputs_only(rows)

@@ -7,12 +7,13 @@ values, NaN, boundary numbers, mixed case and whitespace, empty and null lists, 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pyarrow as pa
 import pytest
 from engine_support import EngineRunner, load_strategies, outputs_only
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 
 from icpkit.score import score_record
 from icpkit.score.sql import EXPLAIN_COLUMNS
@@ -39,10 +40,10 @@ FOUND_SPEC = ICPSpec.model_validate(
 FOUND_ROWS = [{**dict.fromkeys(S.FIELDS), "tech_stack": [], "employees": -1.0, "funded": S.AS_OF}]
 
 
-def _reference(spec: ICPSpec, table: pa.Table) -> list[dict[str, Any]]:
+def _reference(spec: ICPSpec, table: pa.Table, as_of: dt.date | None = S.AS_OF) -> list[dict[str, Any]]:
     out = []
     for record in table.to_pylist():
-        r = score_record(spec, record).as_dict()
+        r = score_record(spec, record, as_of=as_of).as_dict()
         layers = {f"layer_{k}": v for k, v in r.pop("layer_scores").items()}
         out.append({**r, **layers})
     return out
@@ -59,7 +60,7 @@ def test_engines_agree_with_the_reference(engine: EngineRunner) -> None:
     @given(spec=S.specs(), rows=S.records)
     def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
         table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
-        got = engine(spec, table)
+        got = engine(spec, table, S.AS_OF)
         want = _reference(spec, table)
         assert len(got) == len(want)
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
@@ -81,7 +82,7 @@ def test_scores_without_explanations_agree(engine: EngineRunner) -> None:
     @given(spec=S.specs(), rows=S.records)
     def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
         table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
-        got = engine(spec, table, explain=False)
+        got = engine(spec, table, S.AS_OF, explain=False)
         want = [{k: v for k, v in r.items() if k not in EXPLAIN_COLUMNS} for r in _reference(spec, table)]
         assert got == want
 
@@ -92,7 +93,7 @@ def test_scores_without_explanations_agree(engine: EngineRunner) -> None:
 def test_empty_and_single_row_tables(engine: EngineRunner, rows: int) -> None:
     spec = _fixed_spec()
     table = pa.Table.from_pylist([{"industry": " SOFTWARE", "employees": 50.0}][:rows], schema=_SCHEMA)
-    assert engine(spec, table) == _reference(spec, table)
+    assert engine(spec, table, S.AS_OF) == _reference(spec, table)
 
 
 _SCHEMA = pa.schema([("industry", pa.string()), ("employees", pa.float64())])
@@ -129,7 +130,7 @@ def test_explanation_encodings_at_their_edges(engine: EngineRunner, criteria: in
         [{"industry": None, "employees": float(v)} for v in (0, 5, 6, 61, 69, 100)] + [{"industry": "x"}],
         schema=_SCHEMA,
     )
-    assert engine(spec, table) == _reference(spec, table)
+    assert engine(spec, table, S.AS_OF) == _reference(spec, table)
 
 
 def test_bitmask_explanations_decode_to_the_reference() -> None:
@@ -140,9 +141,63 @@ def test_bitmask_explanations_decode_to_the_reference() -> None:
     @given(spec=S.specs(), rows=S.records)
     def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
         table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
-        masked = score_arrow(spec, table, masks=True)
+        masked = score_arrow(spec, table, as_of=S.AS_OF, masks=True)
         assert all(pa.types.is_integer(masked.schema.field(c).type) for c in ("matched", "unknown", "exclusions_hit"))
         got = outputs_only(decode_explanations(masked, spec).to_pylist())
         assert got == _reference(spec, table)
 
     check()
+
+
+def test_engines_agree_on_today(engine: EngineRunner) -> None:
+    """Unpinned, every engine counts ``within_days`` from today, as the reference does: PostgreSQL through the
+    query's own ``CURRENT_DATE`` (a view stays right tomorrow), the others from the day they run."""
+
+    @settings(
+        max_examples=EXAMPLES[engine.name] // 2,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        database=None,
+    )
+    @given(spec=S.specs(), rows=S.records_around(dt.datetime.now(dt.UTC).date()))
+    def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
+        day = dt.datetime.now(dt.UTC).date()
+        table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
+        got = engine(spec, table, None)
+        want = _reference(spec, table, None)
+        assume(dt.datetime.now(dt.UTC).date() == day)  # the calendar did not turn during the example
+        assert got == want
+
+    check()
+
+
+def test_a_duckdb_view_counts_from_current_date() -> None:
+    """The SQL ``icpkit sql`` prints for a view, run on DuckDB: the reference's answers for today."""
+    import duckdb
+
+    from icpkit.score.duckdb_engine import arrow_zones
+    from icpkit.score.sql import compile_sql
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @given(spec=S.specs(), rows=S.records_around(dt.datetime.now(dt.UTC).date()))
+    def check(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
+        day = dt.datetime.now(dt.UTC).date()
+        table = pa.Table.from_pylist(rows, schema=S.SCHEMA)
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("leads", table)
+            types = {r[0]: r[1] for r in con.sql("DESCRIBE leads").fetchall()}
+            sql = compile_sql(spec, table="leads", columns=types, zones=arrow_zones(table.schema))
+            assert "CURRENT_DATE" in sql or not any(c.op == "within_days" for c in _clauses(spec))
+            got = outputs_only(con.sql(sql).to_arrow_table().to_pylist())
+        finally:
+            con.close()
+        assume(dt.datetime.now(dt.UTC).date() == day)
+        assert got == _reference(spec, table, None)
+
+    check()
+
+
+def _clauses(spec: ICPSpec) -> list[Any]:
+    return [cl for cs in spec.layers.values() for c in cs for cl in c.clauses()] + list(spec.exclusions)

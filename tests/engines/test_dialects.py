@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlglot
 
-from icpkit.errors import SpecError, UnsupportedOperatorError
+from icpkit.errors import UnsupportedOperatorError
 from icpkit.score.dialects import DIALECTS, rules_for
 from icpkit.score.sql import column_kind, compile_sql, output_columns
 from icpkit.spec import Criterion, ICPSpec, Op
@@ -65,11 +65,14 @@ def test_every_operator_renders_in_every_dialect(op: Op, dialect: str) -> None:
         with pytest.raises(expected):
             compile_sql(spec, dialect=dialect, columns={field: kind})
         return
-    sql = compile_sql(spec, dialect=dialect, columns={field: kind})
+    sql = compile_sql(spec, dialect=dialect, columns={field: kind}, as_of=AS_OF)
     if expected:
         assert expected in sql
-    # the output parses back in its own dialect: well-formed, one statement
+    # the output parses back in its own dialect: well-formed, one statement (pinned, and counted from CURRENT_DATE)
     assert len(sqlglot.parse(sql, read=rules_for(dialect).name)) == 1
+    moving = compile_sql(spec, dialect=dialect, columns={field: kind})
+    assert len(sqlglot.parse(moving, read=rules_for(dialect).name)) == 1
+    assert ("CURRENT_DATE" in moving.upper()) == (op == Op.WITHIN_DAYS)
     if dialect in ("spark", "databricks", "bigquery"):
         assert "&&" not in sql  # list_has_any's rendering, which Spark rejects
 
@@ -95,11 +98,14 @@ def test_dialect_without_arrays_fails_loudly() -> None:
         compile_sql(_spec(Op.CONTAINS_ANY, "tech_stack", ["a"]), dialect="mysql")
 
 
-def test_within_days_needs_as_of_and_names_the_criterion() -> None:
-    spec = ICPSpec(name="t", layers={"trigger": [Criterion(field="d", op="within_days", value=3, points=5)]})
-    with pytest.raises(SpecError, match=r"trigger\.0"):
-        compile_sql(spec)
-    assert "2026-09-27" in compile_sql(spec, as_of=AS_OF)
+def test_within_days_reads_current_date_unless_pinned() -> None:
+    """Unpinned, a view counts back from CURRENT_DATE, so it is still right tomorrow; pinned, from date literals."""
+    spec = ICPSpec(
+        name="t", as_of=AS_OF, layers={"trigger": [Criterion(field="d", op="within_days", value=3, points=5)]}
+    )
+    assert "CURRENT_DATE" in compile_sql(spec) and "2026-09-" not in compile_sql(spec)
+    pinned = compile_sql(spec, as_of=AS_OF)
+    assert "2026-09-27" in pinned and "CURRENT_DATE" not in pinned
 
 
 def test_column_kinds_from_every_engines_type_names() -> None:

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from icpkit.score import compile_scorer, score_record, score_table
@@ -30,27 +30,49 @@ numbers = st.one_of(
 )
 numeric_text = st.sampled_from(["50", " 500 ", "+50", "5e1", "50.0", ".5", "1.", "abc", "1,200", "", "-0"])
 EDGE_DAYS = [-366, -365, -181, -180, -179, -31, -30, -29, -1, 0, 1, 2]
-dates = st.one_of(st.sampled_from(EDGE_DAYS), st.integers(-400, 40)).map(lambda d: AS_OF + dt.timedelta(days=d))
-date_text = st.one_of(
-    dates.map(lambda d: d.isoformat()),
-    dates.map(lambda d: d.isoformat() + "T10:00:00"),
-    st.sampled_from(["2026-02-30", "soon", "", "0000-01-01", "2026-9-1"]),
-)
-bool_text = st.sampled_from(["yes", "No", " TRUE ", "f", "1", "0", "maybe", ""])
+UTC = dt.UTC
 
-# field -> (arrow type, value strategy); every value may also be null
-FIELDS: dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]] = {
-    "industry": (pa.string(), text),
-    "employees": (pa.float64(), numbers),
-    "seats": (pa.int64(), st.integers(-5, 600)),
-    "size_text": (pa.string(), numeric_text),
-    "tech_stack": (pa.list_(pa.string()), st.lists(st.one_of(st.none(), text), max_size=4)),
-    "flag": (pa.bool_(), st.booleans()),
-    "flag_text": (pa.string(), bool_text),
-    "funded": (pa.date32(), dates),
-    "funded_text": (pa.string(), date_text),
-    "blank": (pa.null(), st.none()),
-}
+
+def _days(day: dt.date) -> st.SearchStrategy[dt.date]:
+    return st.one_of(st.sampled_from(EDGE_DAYS), st.integers(-400, 40)).map(lambda d: day + dt.timedelta(days=d))
+
+
+def _instants(day: dt.date) -> st.SearchStrategy[dt.datetime]:
+    """Moments near the edges of a window's days, so a zoned value's own day and its UTC day often differ."""
+    hours = st.one_of(st.sampled_from([-5, -4, 0, 3, 4, 5, 19, 20, 23]), st.integers(-30, 30))
+    return st.tuples(_days(day), hours).map(
+        lambda dh: dt.datetime.combine(dh[0], dt.time(), tzinfo=UTC) + dt.timedelta(hours=dh[1], minutes=30)
+    )
+
+
+def fields(day: dt.date) -> dict[str, tuple[pa.DataType, st.SearchStrategy[Any]]]:
+    """field -> (arrow type, value strategy), dates drawn around ``day``; every value may also be null."""
+    dates = _days(day)
+    date_text = st.one_of(
+        dates.map(lambda d: d.isoformat()),
+        dates.map(lambda d: d.isoformat() + "T10:00:00"),
+        st.sampled_from(["2026-02-30", "soon", "", "0000-01-01", "2026-9-1"]),
+    )
+    return {
+        "industry": (pa.string(), text),
+        "employees": (pa.float64(), numbers),
+        "seats": (pa.int64(), st.integers(-5, 600)),
+        "size_text": (pa.string(), numeric_text),
+        "tech_stack": (pa.list_(pa.string()), st.lists(st.one_of(st.none(), text), max_size=4)),
+        "flag": (pa.bool_(), st.booleans()),
+        "flag_text": (pa.string(), bool_text),
+        "funded": (pa.date32(), dates),
+        "funded_text": (pa.string(), date_text),
+        # timestamps count by their own wall-clock day: naive, in UTC, and in a zone west of UTC
+        "funded_at": (pa.timestamp("us"), _instants(day).map(lambda t: t.replace(tzinfo=None))),
+        "funded_utc": (pa.timestamp("us", tz="UTC"), _instants(day)),
+        "funded_ny": (pa.timestamp("us", tz="America/New_York"), _instants(day)),
+        "blank": (pa.null(), st.none()),
+    }
+
+
+bool_text = st.sampled_from(["yes", "No", " TRUE ", "f", "1", "0", "maybe", ""])
+FIELDS = fields(AS_OF)
 FIELD_NAMES = [*FIELDS, "absent"]
 _SCALARS = ["industry", "employees", "seats", "size_text", "flag_text", "tech_stack"]
 # Mostly draw fields an operator is meant for, so matches and edges are frequent; sometimes any field.
@@ -67,7 +89,7 @@ FITTING: dict[Op, list[str]] = {
     Op.IS_TRUE: ["flag", "flag_text"],
     Op.IS_FALSE: ["flag", "flag_text"],
     Op.EXISTS: FIELD_NAMES,
-    Op.WITHIN_DAYS: ["funded", "funded_text"],
+    Op.WITHIN_DAYS: ["funded", "funded_text", "funded_at", "funded_utc", "funded_ny"],
 }
 
 spec_text = st.sampled_from(WORDS).flatmap(_variants)
@@ -124,11 +146,16 @@ def specs(draw: st.DrawFn) -> ICPSpec:
     )
 
 
-records = st.lists(
-    st.fixed_dictionaries({name: st.one_of(st.none(), strat) for name, (_, strat) in FIELDS.items()}),
-    min_size=1,
-    max_size=12,
-)
+def records_around(day: dt.date) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Records whose dates fall around ``day`` (the scoring date of the test)."""
+    return st.lists(
+        st.fixed_dictionaries({name: st.one_of(st.none(), strat) for name, (_, strat) in fields(day).items()}),
+        min_size=1,
+        max_size=12,
+    )
+
+
+records = records_around(AS_OF)
 SCHEMA = pa.schema([(name, typ) for name, (typ, _) in FIELDS.items()])
 
 
@@ -143,11 +170,29 @@ def _flatten(r: dict[str, Any], spec: ICPSpec) -> dict[str, Any]:
 def test_engines_agree_row_for_row(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     typed = table.to_pylist()  # the values exactly as an Arrow reader hands them to Python
-    scorer = compile_scorer(spec)  # the C clause walk where it is built
-    twin = Scorer(spec, native=False)  # the generated Python walk
+    scorer = compile_scorer(spec, as_of=AS_OF)  # the C clause walk where it is built
+    twin = Scorer(spec, as_of=AS_OF, native=False)  # the generated Python walk
+    vector = score_table(spec, table, as_of=AS_OF).drop_columns(table.column_names).to_pylist()
+    for record, vec in zip(typed, vector, strict=True):
+        reference = score_record(spec, record, as_of=AS_OF).as_dict()
+        assert scorer(record).as_dict() == reference
+        assert twin(record).as_dict() == reference
+        assert vec == _flatten(reference, spec)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs(), rows=records_around(dt.datetime.now(dt.UTC).date()))
+def test_engines_agree_on_today(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
+    """Unpinned, every engine counts from the same today (the spec's own as_of is long past)."""
+    day = dt.datetime.now(dt.UTC).date()
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    typed = table.to_pylist()
+    scorer, twin = compile_scorer(spec), Scorer(spec, native=False)
     vector = score_table(spec, table).drop_columns(table.column_names).to_pylist()
     for record, vec in zip(typed, vector, strict=True):
         reference = score_record(spec, record).as_dict()
+        assume(dt.datetime.now(dt.UTC).date() == day)  # the calendar did not turn during the example
+        assert reference == score_record(spec, record, as_of=day).as_dict()
         assert scorer(record).as_dict() == reference
         assert twin(record).as_dict() == reference
         assert vec == _flatten(reference, spec)

@@ -89,13 +89,13 @@ class _Frozen(UserDict):  # a mapping that is not a dict
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), rows=st.lists(record, min_size=1, max_size=8))
 def test_c_walk_agrees_with_the_python_walk_on_any_value(spec: ICPSpec, rows: list[dict[str, Any]]) -> None:
-    c_walk, py_walk = Scorer(spec, native=True), Scorer(spec, native=False)
+    c_walk, py_walk = Scorer(spec, as_of=AS_OF, native=True), Scorer(spec, as_of=AS_OF, native=False)
     for rec in rows:
         got = _outcome(c_walk, rec)
         assert got == _outcome(py_walk, rec), rec
         assert _outcome(c_walk, _Frozen(rec)) == got, rec  # a Mapping that is not a dict: read through .get
         if isinstance(got, dict):
-            assert got == score_record(spec, rec).as_dict(), rec
+            assert got == score_record(spec, rec, as_of=AS_OF).as_dict(), rec
 
 
 def test_a_value_the_reference_cannot_read_raises_the_same_way_on_both_walks() -> None:
@@ -133,8 +133,8 @@ def _dated() -> ICPSpec:
 )
 def test_dates_read_in_c_match_the_reference(day: str | None, matched: bool | None) -> None:
     spec = _dated()
-    got = Scorer(spec, native=True)({"funded": day})
-    assert got.as_dict() == score_record(spec, {"funded": day}).as_dict()
+    got = Scorer(spec, as_of=AS_OF, native=True)({"funded": day})
+    assert got.as_dict() == score_record(spec, {"funded": day}, as_of=AS_OF).as_dict()
     assert ("trigger.0" in got.matched, "trigger.0" in got.unknown) == (matched is True, matched is None)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from icpkit.errors import SpecError
 from icpkit.score import compile_scorer, score_record, score_table
 from icpkit.spec import Clause, Criterion, Exclusion, ICPSpec, Routing, Tiers
 
@@ -124,11 +123,11 @@ def _outcome(result: Any) -> bool | None:
 def test_truth_table(engine: str, op: str, value: Any, record: Any, expected: bool | None) -> None:
     spec = _spec(op, value)
     if engine == "reference":
-        got = score_record(spec, {"f": record}).as_dict()
+        got = score_record(spec, {"f": record}, as_of=AS_OF).as_dict()
     elif engine == "python":
-        got = compile_scorer(spec)({"f": record}).as_dict()
+        got = compile_scorer(spec, as_of=AS_OF)({"f": record}).as_dict()
     else:
-        got = score_table(spec, pa.Table.from_pylist([{"f": record}])).to_pylist()[0]
+        got = score_table(spec, pa.Table.from_pylist([{"f": record}]), as_of=AS_OF).to_pylist()[0]
     assert _outcome(got) is expected
     assert got["score"] == (40 if expected else 0)
 
@@ -214,21 +213,44 @@ def test_excluded_keeps_its_fit_score_and_reason() -> None:
     assert scorer.reasons(r) == ["churned 62% vs 18%"]
 
 
-def test_within_days_needs_as_of() -> None:
-    spec = ICPSpec(name="t", layers={"trigger": [Criterion(field="d", op="within_days", value=30, points=10)]})
-    with pytest.raises(SpecError, match="as_of"):
-        compile_scorer(spec)
-    with pytest.raises(SpecError, match="as_of"):
-        score_table(spec, pa.table({"d": [AS_OF]}))
-    assert compile_scorer(spec, as_of=AS_OF)({"d": AS_OF}).score == 10
+def test_within_days_counts_from_today_unless_pinned() -> None:
+    """The scoring date is today (UTC) when nothing pins it: never the spec's build date, which only says when the
+    history ended. A spec without as_of scores as well as one with it."""
+    today = dt.datetime.now(dt.UTC).date()
+    for spec in (_spec("within_days", 10), _spec("within_days", 10).model_copy(update={"as_of": None})):
+        week_ago, at_build = today - dt.timedelta(days=7), AS_OF - dt.timedelta(days=3)
+        assert score_record(spec, {"f": week_ago}).score == 40
+        assert compile_scorer(spec)({"f": week_ago}).score == 40
+        assert score_table(spec, pa.table({"f": [week_ago]}))["score"].to_pylist() == [40]
+        assert compile_scorer(spec)({"f": at_build}).score == 0  # recent at the build date, long ago today
+        assert compile_scorer(spec, as_of=AS_OF)({"f": at_build}).score == 40
 
 
 def test_as_of_parameter_overrides_the_spec() -> None:
     spec = _spec("within_days", 10)
     later = AS_OF + dt.timedelta(days=11)
-    assert compile_scorer(spec)({"f": AS_OF}).score == 40
+    assert compile_scorer(spec, as_of=AS_OF)({"f": AS_OF}).score == 40
     assert compile_scorer(spec, as_of=later)({"f": AS_OF}).score == 0
     assert score_table(spec, pa.table({"f": [AS_OF]}), as_of=later)["score"].to_pylist() == [0]
+
+
+def test_an_unpinned_scorer_follows_the_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scorer compiled once (the API's, a router's) counts from the day each record arrives, not the day it was
+    compiled: on a new day its clauses are compiled for that day."""
+    import icpkit.score.python as python_scorer
+
+    day = [AS_OF]
+    monkeypatch.setattr(python_scorer, "today", lambda: day[0])
+    monkeypatch.setattr("icpkit.score.semantics.today", lambda: day[0])
+    for native in (False, True) if python_scorer.NATIVE else (False,):
+        day[0] = AS_OF
+        scorer = python_scorer.Scorer(_spec("within_days", 10), native=native)
+        assert scorer({"f": AS_OF - dt.timedelta(days=10)}).score == 40
+        day[0] = AS_OF + dt.timedelta(days=1)
+        assert scorer({"f": AS_OF - dt.timedelta(days=10)}).score == 0
+        assert scorer.as_of == day[0]
+        pinned = python_scorer.Scorer(_spec("within_days", 10), as_of=AS_OF, native=native)
+        assert pinned({"f": AS_OF - dt.timedelta(days=10)}).score == 40
 
 
 def test_score_table_replaces_earlier_output_and_keeps_input() -> None:
@@ -258,9 +280,9 @@ def test_score_table_handles_dictionary_large_string_and_timestamps() -> None:
             "ts": pa.array([dt.datetime(2026, 9, 29, 12), None, dt.datetime(2026, 10, 1)], pa.timestamp("us")),
         }
     )
-    assert score_table(spec, table)["score"].to_pylist() == [100, 0, 0]
+    assert score_table(spec, table, as_of=AS_OF)["score"].to_pylist() == [100, 0, 0]
     big = table.set_column(0, "industry", pa.array(["Software", None, "x"], pa.large_string()))
-    assert score_table(spec, big)["score"].to_pylist() == [100, 0, 0]
+    assert score_table(spec, big, as_of=AS_OF)["score"].to_pylist() == [100, 0, 0]
 
 
 def test_empty_table_and_empty_spec() -> None:

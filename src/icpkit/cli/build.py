@@ -216,7 +216,7 @@ def build(
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage label=won|lost|open' (repeatable)."),
     encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the exports (default: detect)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Build date (default: the latest date in the data)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="End of the history (default: its last event)."),
     name: str = typer.Option("icp", "--name", help="Name of the ICP."),
     window_months: int = typer.Option(24, "--window-months", min=1, help="Outcome window before --as-of."),
     top_share: float = typer.Option(TOP_SHARE, "--top-share", min=0.01, max=0.9, help="High value: top share by value"),

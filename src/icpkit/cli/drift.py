@@ -104,7 +104,9 @@ def drift(
     preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage name=won|lost|open' (repeatable)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="End of the new period (default: latest date in the data)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="End of the new period (default: the last event that happened in the data)."
+    ),
     period_months: int = typer.Option(3, "--period-months", min=1, help="Length of the new period."),
     reference_months: int = typer.Option(12, "--reference-months", min=1, help="Window before it to compare with."),
     alpha: float = typer.Option(0.01, "--alpha", min=1e-6, max=0.5, help="Family-wise error of each check."),
@@ -278,7 +280,9 @@ def recalibrate(
     preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage name=won|lost|open' (repeatable)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Reference date (default: latest date in the data)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="End of the history (default: the last event that happened in the data)."
+    ),
     segments: str | None = typer.Option(
         None, "--segments", help="'auto' or 1-3 (default: as many segments as the spec in force has)."
     ),

@@ -54,7 +54,7 @@ def export(
     deals: Path | None = typer.Option(None, "--deals", "-d", help="CRM deals: open pipeline left out."),
     sam: list[str] = typer.Option([], "--sam", help='SAM filter, e.g. "country in United States" (repeatable).'),
     sam_file: Path | None = typer.Option(None, "--sam-file", help="YAML list of SAM clauses."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: today)."),
     tier: list[str] = typer.Option([], "--tier", help="Only these tiers, e.g. --tier tier1 --tier tier2."),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output file (default: <to>-accounts.csv; checklist: stdout)."

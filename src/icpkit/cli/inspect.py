@@ -34,7 +34,9 @@ def inspect(
     ),
     stage_map: list[str] = typer.Option([], "--stage-map", help="'Stage name=won|lost|open' (repeatable)."),
     encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of the files (default: detected)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Reference date (default: latest date in the data)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="End of the history (default: its latest event that has happened)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Show how icpkit reads your CRM exports: preset, column mapping, types, outcomes, coverage, problems."""
@@ -65,7 +67,8 @@ def print_report(report: IngestReport) -> None:
     if report.stage_map:
         shown = ", ".join(f"{k}={v}" for k, v in report.stage_map.items())
         console.print(f"[bold]Stage map:[/] {escape(shown)}", soft_wrap=True)
-    console.print(f"[bold]as_of:[/] {report.as_of or '(no dates in the data)'}")
+    why = f" — {report.as_of_reason}" if report.as_of_reason else ""
+    console.print(f"[bold]as_of:[/] {report.as_of or '(no event dates in the data)'}{escape(why)}", soft_wrap=True)
     for name, t in report.tables.items():
         title = f"{name}: {t.source} ({t.format}"
         title += f", {t.encoding}" if t.encoding else ""

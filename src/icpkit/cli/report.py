@@ -13,8 +13,9 @@ from pathlib import Path
 import typer
 
 from icpkit.cli import app, console
-from icpkit.cli._common import parse_segments_option
+from icpkit.cli._common import parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
+from icpkit.cli.size import sam_clauses
 from icpkit.cli.validate import builder_params, full_build, load_inputs, run_validation
 from icpkit.cohorts import TOP_SHARE
 from icpkit.csvsafe import check_writable, write_text
@@ -61,6 +62,11 @@ def report(
     segments: str | None = typer.Option(
         None, "--segments", help="Build with segment discovery ('auto' or 1-3) when no --spec is given."
     ),
+    sam: list[str] = typer.Option([], "--sam", help='SAM filter, e.g. "country in United States,Canada" (repeatable).'),
+    sam_file: Path | None = typer.Option(None, "--sam-file", help="YAML list of SAM clauses (or a spec's sam:)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="End of the history (default: its last event that happened); nothing later is used."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of what was written."),
 ) -> None:
     """Write the one-page ICP document (sentence, criteria with evidence, exclusions, tiers, held-out figures,
@@ -69,6 +75,12 @@ def report(
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    when = parse_date_option(as_of, "--as-of")
+    if when is not None:
+        params["as_of"] = when
+    clauses = sam_clauses(sam, sam_file)
+    if clauses and universe is None:
+        raise InputError("--sam filters the universe: give --universe too")
     n_segments = parse_segments_option(segments) if segments is not None else None
     if n_segments is not None and spec is not None:
         raise InputError("--segments builds the spec: drop it when presenting a --spec")
@@ -77,7 +89,7 @@ def report(
         tell("reading exports", 0.0)
         inputs = load_inputs(
             accounts, deals, subscriptions, spec=spec, leads=leads, universe=universe, preset=preset,
-            mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map,
+            mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map, as_of=when,
         )  # fmt: skip
         tell("building the ICP", 0.1)
         if n_segments in (None, 1):
@@ -95,13 +107,21 @@ def report(
             from icpkit.size import size_universe
 
             tell("sizing the universe", 0.4)
-            sizing = size_universe(shown, inputs.universe, accounts=inputs.dataset.accounts, deals=inputs.dataset.deals)
+            sizing = size_universe(
+                shown,
+                inputs.universe,
+                sam=clauses,
+                accounts=inputs.dataset.accounts,
+                deals=inputs.dataset.deals,
+                as_of=when,
+            )
         validation = None
         if validate_:
             tell("backtesting on held-out data", 0.6)
             validation = run_validation(
-                inputs, params, folds=folds, cutoff=cutoff, held_share=0.275, seed=0, build=build, sizing=sizing
-            )
+                inputs, params, folds=folds, cutoff=cutoff, held_share=0.275, seed=0, build=build, sizing=sizing,
+                as_of=when,
+            )  # fmt: skip
         tell("rendering", 0.9)
         html = render_report(
             build,

@@ -32,7 +32,7 @@ def score(
     preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     engine: str = typer.Option("duckdb", "--engine", "-e", help="duckdb (files, default), python or spark."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: the spec's)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: today)."),
     explain: bool = typer.Option(True, "--explain/--no-explain", help="Write matched / unknown / exclusions_hit."),
     fmt: str | None = typer.Option(
         None, "--format", "-f", help="hubspot, salesforce or csv: the CRM import columns (id + icp_*)."

@@ -130,7 +130,11 @@ def size(
     crm_mapping: list[str] = typer.Option([], "--crm-map", help="Mapping for the CRM files (like --map)."),
     sam: list[str] = typer.Option([], "--sam", help='SAM filter, e.g. "country in United States,Canada" (repeatable).'),
     sam_file: Path | None = typer.Option(None, "--sam-file", help="YAML list of SAM clauses (or a spec's sam:)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: the spec's)."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Scoring date for within_days, and the day customers and pipeline are marked at (default: today).",
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the target list (.csv or .parquet)."),
     include_existing: bool = typer.Option(False, "--include-existing", help="Keep customers and pipeline in the list."),
     no_dedupe: bool = typer.Option(False, "--no-dedupe", help="Count every universe row as its own company."),

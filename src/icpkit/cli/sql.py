@@ -39,7 +39,7 @@ def sql(
     table: str = typer.Option("accounts", "--table", "-t", help="Table (or schema.table) holding the accounts."),
     form: str = typer.Option("select", "--as", help="select, view or table."),
     name: str = typer.Option("icp_scores", "--name", help="Name of the view or table created by --as view|table."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: the spec's)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Scoring date for within_days (default: today)."),
     explain: bool = typer.Option(True, "--explain/--no-explain", help="Add matched / unknown / exclusions_hit."),
     column: list[str] = typer.Option(
         [], "--column", "-c", help="'name=type' of a table column (repeatable): compile exactly for its type."

@@ -6,6 +6,7 @@ figures (or ``--json``: the ``ValidationReport`` model). Exit code 1 when a gati
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +57,12 @@ def load_inputs(
     stage_map: list[str],
     encoding: str | None,
     universe_map: list[str],
+    as_of: dt.date | None = None,
 ) -> Inputs:
     loaded = load_exports(
-        accounts, deals, subscriptions, preset=preset, mapping=mapping, stage_map=stage_map, encoding=encoding
-    )
+        accounts, deals, subscriptions, preset=preset, mapping=mapping, stage_map=stage_map, encoding=encoding,
+        as_of=as_of,
+    )  # fmt: skip
     return Inputs(
         dataset=loaded.dataset,
         spec=load_spec(spec) if spec is not None else None,
@@ -96,6 +99,7 @@ def full_build(dataset: Dataset, params: dict[str, Any], tell: Any = None) -> tu
 def run_validation(
     inputs: Inputs, params: dict[str, Any], *, folds: int | None, cutoff: str | None, held_share: float, seed: int,
     build: BuildResult | None = None, sizing: Any = None, segments: int | str | None = None,
+    as_of: dt.date | None = None,
 ) -> ValidationReport:  # fmt: skip
     """The Python API call behind ``validate`` (and the report's headline figures)."""
     return validate(
@@ -112,6 +116,7 @@ def run_validation(
         universe=inputs.universe if sizing is None else None,
         sizing=sizing,
         segments=segments,
+        as_of=as_of,
     )
 
 
@@ -241,6 +246,9 @@ def validate_command(
     segments: str | None = typer.Option(
         None, "--segments", help="Rebuild with segment discovery: 'auto' or 1-3 (default: as many as the spec has)."
     ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="End of the history (default: its last event that happened); nothing later is used."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a gating check fails."),
     as_json: bool = typer.Option(False, "--json", help="Print the validation report as JSON."),
 ) -> None:
@@ -248,12 +256,15 @@ def validate_command(
     if held_share and cutoff and folds:
         raise InputError("--cutoff applies to the time split; drop it when using --folds")
     params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    when = parse_date_option(as_of, "--as-of")
+    if when is not None:
+        params["as_of"] = when  # the build on all the data ends there too
     n_segments = parse_segments_option(segments) if segments is not None else None
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
         inputs = load_inputs(
             accounts, deals, subscriptions, spec=spec, leads=leads, universe=universe, preset=preset,
-            mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map,
+            mapping=mapping, stage_map=stage_map, encoding=encoding, universe_map=universe_map, as_of=when,
         )  # fmt: skip
         build = None
         if inputs.spec is None:
@@ -261,7 +272,7 @@ def validate_command(
             build, _ = full_build(inputs.dataset, params)
         tell("backtesting", 0.5)
         report = run_validation(inputs, params, folds=folds, cutoff=cutoff, held_share=held_share, seed=seed,
-                                build=build, segments=n_segments)  # fmt: skip
+                                build=build, segments=n_segments, as_of=when)  # fmt: skip
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

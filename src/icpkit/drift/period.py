@@ -2,8 +2,8 @@
 
 Every drift check reads the same prepared tables, so they agree on what "in the period" means:
 
-- the period is the ``period_months`` before ``as_of`` (default: the latest date in the data, never the wall
-  clock); ``period_start`` is its first day;
+- the period is the ``period_months`` before ``as_of`` (default: the last event that happened in the data, never
+  the wall clock); ``period_start`` is its first day;
 - cohorts come from ``assign_cohorts`` with the same definitions as the build (its parameters), twice: as of
   ``as_of`` with the period as the outcome window, and as of ``period_start`` to know who was a customer before;
 - an account *learns* in the period (criterion decay) when its outcome happened in it: it became a customer (high-

@@ -41,7 +41,7 @@ from icpkit.drift.churn import ChurnShift, churn_shift
 from icpkit.drift.decay import CriterionDecay, criterion_decay
 from icpkit.drift.divergence import Divergence, win_rate_divergence
 from icpkit.drift.funnel import DEFAULT_BENCHMARKS, FunnelCheck, funnel_conversion
-from icpkit.drift.period import PeriodData, prepare_period, rescore_period
+from icpkit.drift.period import OPEN, PeriodData, prepare_period, rescore_period
 from icpkit.drift.psi import ScoreShift, score_shift
 from icpkit.ingest.schema import ColumnKind, Dataset
 from icpkit.spec.io import content_hash
@@ -74,7 +74,7 @@ class DriftThresholds(BaseModel):
 
 
 class Finding(BaseModel):
-    check: str  # decay | divergence | churn | funnel | score_shift | segment_mix
+    check: str  # period | decay | divergence | churn | funnel | score_shift | segment_mix
     severity: Literal["review", "rebuild"]
     message: str
     segment: str | None = None  # the segment it is about (multi-segment spec)
@@ -281,7 +281,7 @@ def check_drift(
         min_new=t.min_new,
     )
     parts = {"decay": decay, "divergence": div, "churn": churn, "funnel": funnel, "score_shift": shift}
-    findings = _findings(parts, t)
+    findings = [*_empty_period(period), *_findings(parts, t)]
     segments = []
     if spec.segments is not None:
         tell("segments", 0.95)
@@ -312,6 +312,24 @@ def check_drift(
         segments=segments,
         notes=notes,
     )
+
+
+def _empty_period(period: PeriodData) -> list[Finding]:
+    """A period in which nothing happened (no deal won or lost, nobody became a customer or churned) cannot show
+    the spec is still right: every test would pass for want of data, which is not stability."""
+    if period.closed.any() or period.churned.any() or (period.learning != OPEN).any():
+        return []
+    return [
+        Finding(
+            check="period",
+            severity="review",
+            message=(
+                f"the period {period.period_start} to {period.as_of} holds no outcome (no deal won or lost, no new "
+                "customer, no churn): nothing to check the ICP against — is --as-of past the end of the data, or "
+                "is the export missing the period?"
+            ),
+        )
+    ]
 
 
 def _worst(findings: list[Finding]) -> Verdict:

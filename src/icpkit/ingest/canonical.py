@@ -26,10 +26,15 @@ from icpkit.ingest.schema import ColumnKind, TableKind
 
 __all__ = [
     "Assembled",
+    "FutureDates",
+    "HistoryEnd",
     "assemble",
     "check_required",
+    "dates_after",
+    "deals_at",
     "derive_from_subscriptions",
     "duplicate_ids",
+    "history_end",
     "latest_date",
     "link_deals",
 ]
@@ -292,19 +297,138 @@ def link_deals(deals: pa.Table, accounts: pa.Table, rows: np.ndarray) -> tuple[p
     return deals, rows, stats
 
 
+# The events a history is made of: each is something that has happened. An open deal's close date is when it is
+# *expected* to close, and the end date of a subscription beside one still running is a contract term still to
+# come: neither says how far the history reaches. The last end of an account whose subscriptions have all ended
+# is its churn date, an event.
+_EVENTS: tuple[tuple[str, str, str], ...] = (
+    ("deals", "closed_date", "close date of a won or lost deal"),
+    ("deals", "created_date", "deal creation date"),
+    ("accounts", "churn_date", "churn date"),
+    ("accounts", "customer_since", "customer start date"),
+    ("subscriptions", "start_date", "subscription start date"),
+    ("subscriptions", "end_date", "churn date (the last end of an account whose subscriptions all ended)"),
+)
+
+
+@dataclass(frozen=True)
+class HistoryEnd:
+    """Where a history ends (the default ``as_of``): its latest event that has happened, and where it was found."""
+
+    date: dt.date
+    table: str
+    column: str
+    event: str  # what the column holds, in words
+
+    def why(self) -> str:
+        return f"the latest {self.event} ({self.table}.{self.column})"
+
+
+def _day_max(values: pa.ChunkedArray | pa.Array) -> dt.date | None:
+    if not (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)) or len(values) == 0:
+        return None
+    value = pc.max(values).as_py()
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _closed(deals: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Whether each deal is won or lost: only those have a close date that happened."""
+    outcome = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(deals.column("outcome"), pa.string())))
+    return pc.fill_null(pc.is_in(outcome, value_set=pa.array(["won", "lost"])), False)
+
+
+def _churn_ends(subscriptions: pa.Table) -> pa.Array:
+    """Per account whose every subscription has an end date, the last of them (its churn date)."""
+    ends = subscriptions.column("end_date")
+    per = (
+        pa.table({"account_id": subscriptions.column("account_id"), "end": ends, "ended": pc.is_valid(ends)})
+        .group_by("account_id", use_threads=False)
+        .aggregate([("end", "max"), ("ended", "all")])
+    )
+    return per.column("end_max").filter(per.column("ended_all")).combine_chunks()
+
+
+def history_end(tables: Mapping[str, pa.Table | None]) -> HistoryEnd | None:
+    """The latest event that has happened in ``tables`` (accounts, deals, subscriptions): a won or lost close date,
+    a deal's creation, a churn, a customer or subscription start. Never an open deal's expected close date, nor a
+    date outside these events (a funding date, a lead's): the reproducible default ``as_of``, never the clock."""
+    best: HistoryEnd | None = None
+    for name, col, event in _EVENTS:
+        table = tables.get(name)
+        if table is None or col not in table.column_names:
+            continue
+        values = table.column(col)
+        if name == "deals" and col == "closed_date":
+            if "outcome" not in table.column_names:
+                continue
+            values = values.filter(_closed(table))
+        if name == "subscriptions" and col == "end_date":
+            if "account_id" not in table.column_names:
+                continue
+            values = _churn_ends(table)
+        day = _day_max(values)
+        if day is not None and (best is None or day > best.date):
+            best = HistoryEnd(day, name, col, event)
+    return best
+
+
 def latest_date(tables: Mapping[str, pa.Table], kinds: Mapping[str, Mapping[str, ColumnKind]]) -> dt.date | None:
-    """The latest date anywhere in the data: the reproducible default ``as_of`` (never the wall clock)."""
-    best: dt.date | None = None
+    """The default ``as_of`` of ``tables``: :func:`history_end`'s date (``kinds`` is no longer needed: only the
+    event columns count)."""
+    end = history_end(tables)
+    return end.date if end is not None else None
+
+
+def deals_at(deals: pa.Table, as_of: dt.date) -> pa.Table:
+    """The deals as they stood on ``as_of``: none created after it, and one won or lost after it still open."""
+    day = pa.scalar(as_of, pa.date32())
+    if "created_date" in deals.column_names and pa.types.is_date(deals.column("created_date").type):
+        deals = deals.filter(pc.fill_null(pc.less_equal(deals.column("created_date"), day), True))
+    if "closed_date" in deals.column_names and "outcome" in deals.column_names:
+        later = pc.fill_null(pc.greater(pc.cast(deals.column("closed_date"), pa.date32()), day), False)
+        outcome = pc.if_else(pc.and_(later, _closed(deals)), pa.scalar("open"), pc.cast(deals["outcome"], pa.string()))
+        deals = deals.set_column(deals.column_names.index("outcome"), "outcome", outcome)
+    return deals
+
+
+@dataclass(frozen=True)
+class FutureDates:
+    """Dates of one column later than a reference day: how many, and the latest."""
+
+    table: str
+    column: str
+    count: int
+    latest: dt.date
+
+
+def dates_after(
+    tables: Mapping[str, pa.Table | None],
+    kinds: Mapping[str, Mapping[str, ColumnKind]],
+    day: dt.date,
+    *,
+    open_deals_only: bool = False,
+) -> list[FutureDates]:
+    """Per date column, the values after ``day``. ``open_deals_only`` counts only the open deals' expected close
+    dates (what a history reaching past ``as_of`` usually holds); else every date column of every table."""
+    found = []
     for name, table in tables.items():
+        if table is None:
+            continue
         for col, kind in kinds.get(name, {}).items():
             if kind is not ColumnKind.DATE or col not in table.column_names:
                 continue
-            value = pc.max(table.column(col)).as_py()
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            if value is not None and (best is None or value > best):
-                best = value
-    return best
+            if open_deals_only and not (name == "deals" and col == "closed_date" and "outcome" in table.column_names):
+                continue
+            values = table.column(col)
+            if not (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)):
+                continue
+            if open_deals_only:
+                values = values.filter(pc.invert(_closed(table)))
+            days = pc.cast(values, pa.date32()) if pa.types.is_timestamp(values.type) else values
+            later = days.filter(pc.fill_null(pc.greater(days, pa.scalar(day, pa.date32())), False))
+            if len(later):
+                found.append(FutureDates(name, col, len(later), pc.max(later).as_py()))
+    return found
 
 
 _DERIVED = {

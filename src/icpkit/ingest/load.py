@@ -30,9 +30,10 @@ from icpkit.ingest.canonical import (
     Assembled,
     assemble,
     check_required,
+    dates_after,
     derive_from_subscriptions,
     duplicate_ids,
-    latest_date,
+    history_end,
     link_deals,
 )
 from icpkit.ingest.mapping import MappingConfig, Resolution, load_mapping, resolve_columns
@@ -279,6 +280,41 @@ def _parse_as_of(as_of: dt.date | str | None) -> dt.date | None:
         raise InputError(f"as_of '{as_of}' is not a date (use YYYY-MM-DD)") from None
 
 
+def _flag_future_dates(
+    tables: Mapping[str, pa.Table],
+    kinds: Mapping[str, Mapping[str, ColumnKind]],
+    as_of: dt.date,
+    paths: Mapping[str, str],
+    headers: Mapping[str, Mapping[str, str | None]],
+    issues: _Issues,
+) -> None:
+    """Warn about dates the history cannot hold yet: open deals expected to close after ``as_of`` (they stay open
+    and do not move it), and any date after today (a typo, or a date still to come), but the open deals' and the
+    subscriptions' end dates, which are plans by nature."""
+    for f in dates_after(tables, kinds, as_of, open_deals_only=True):
+        issues.warn(
+            f"{f.count:,} open deals have an expected close date after as_of {as_of} (the latest {f.latest}): "
+            "they count as open, and as_of is the last event that happened",
+            path=paths.get(f.table),
+            column=headers.get(f.table, {}).get(f.column) or f.column,
+        )
+    today = dt.datetime.now(dt.UTC).date()
+    happened = dict(tables)
+    deals = tables.get("deals")
+    if deals is not None and "outcome" in deals.column_names:  # an open deal's close date is a plan
+        happened["deals"] = deals.filter(pc.invert(pc.fill_null(pc.equal(deals.column("outcome"), "open"), False)))
+    event_kinds = {
+        t: {c: k for c, k in ks.items() if (t, c) != ("subscriptions", "end_date")} for t, ks in kinds.items()
+    }
+    for f in dates_after(happened, event_kinds, today):
+        issues.warn(
+            f"{f.count:,} values of {f.column} are after today ({today}), the latest {f.latest}: a typo or a date "
+            "still to come",
+            path=paths.get(f.table),
+            column=headers.get(f.table, {}).get(f.column) or f.column,
+        )
+
+
 def load_dataset(
     accounts: Source,
     deals: Source | None = None,
@@ -345,7 +381,13 @@ def load_dataset(
     issues.raise_errors()
 
     kinds = {k.value: a.kinds for k, a in asm.items()}
-    when = _parse_as_of(as_of) or latest_date(tables, kinds)
+    given_as_of = _parse_as_of(as_of)
+    end = history_end(tables)
+    when = given_as_of or (end.date if end is not None else None)
+    if when is not None:
+        paths = {k.value: raws[k].path for k in raws}
+        headers = {k.value: {c: src for c, (src, _) in a.sources.items()} for k, a in asm.items()}
+        _flag_future_dates(tables, kinds, when, paths, headers, issues)
     if "subscriptions" in tables and when is not None:
         acc_asm = asm[TableKind.ACCOUNTS]
         tables["accounts"], derived = derive_from_subscriptions(tables["accounts"], tables["subscriptions"], when)
@@ -389,6 +431,14 @@ def load_dataset(
         mapping_sources=config.sources,
         stage_map={k: v.value for k, v in stages.items()},
         as_of=when.isoformat() if when else None,
+        as_of_reason=(
+            "given"
+            if given_as_of is not None
+            else end.why() + " — open deals' expected close dates never count"
+            if end is not None
+            else None
+        ),
+        as_of_source=f"{end.table}.{end.column}" if end is not None and given_as_of is None else None,
         tables=reports,
         problems=problems,
     )

@@ -74,6 +74,8 @@ class IngestReport(_Model):
     mapping_sources: list[str] = Field(default_factory=list)
     stage_map: dict[str, str] = Field(default_factory=dict)
     as_of: str | None = None
+    as_of_reason: str | None = None  # why: "given", or the latest event that has happened and where it is
+    as_of_source: str | None = None  # table.column of that event (None when given)
     tables: dict[str, TableReport] = Field(default_factory=dict)
     problems: list[ProblemReport] = Field(default_factory=list)  # every problem of every table, errors first
 

@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 
 from icpkit.csvsafe import output_error
 from icpkit.errors import EngineError, FileNotFoundInputError, IcpkitError, InputError, OutputError
-from icpkit.score.semantics import TIER_NAMES
+from icpkit.score.semantics import TIER_NAMES, scoring_date
 from icpkit.score.sql import (
     EXPLAIN_COLUMNS,
     check_outputs,
@@ -223,11 +223,33 @@ def _parquet_items(path: str, name: str) -> set[str] | None:
         return None
 
 
+def arrow_zones(schema: pa.Schema) -> dict[str, str]:
+    """The time zone of each zoned timestamp column: its days are counted in that zone, as the reference reads a
+    zoned value (DuckDB would otherwise read them in the session's zone)."""
+    return {f.name: f.type.tz for f in schema if pa.types.is_timestamp(f.type) and f.type.tz}
+
+
+def _source_zones(source: str | Path | pa.Table) -> dict[str, str]:
+    """:func:`arrow_zones` of an Arrow table or of one Parquet file's Arrow schema; none for other sources."""
+    if isinstance(source, pa.Table):
+        return arrow_zones(source.schema)
+    path = Path(str(source))
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return {}
+    try:
+        import pyarrow.parquet as pq
+
+        return arrow_zones(pq.read_schema(path))
+    except (OSError, pa.ArrowException):
+        return {}
+
+
 def score_arrow(
     spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True, masks: bool = False
 ) -> pa.Table:
     """Score an in-memory Arrow table with DuckDB: the same columns as ``icpkit.score.vector.score_table``
     (with ``masks``, the explanation columns as integer bitmasks; see :func:`decode_explanations`)."""
+    as_of = scoring_date(as_of)  # "today" once, in Python, as the other engines read it
     con = connect()
     try:
         con.register("_icp_input", table)
@@ -239,6 +261,7 @@ def score_arrow(
                     dialect="duckdb",
                     table="_icp_input",
                     as_of=as_of,
+                    zones=arrow_zones(table.schema),
                     explain=explain,
                     columns=columns,
                     masks=masks,
@@ -397,6 +420,7 @@ def score_file(
     halves the writing); ``tier`` must be among them, since the summary counts it.
     """
     started = time.perf_counter()
+    as_of = scoring_date(as_of)  # the scoring date of the whole run, even one that passes midnight
     out = Path(out)
     kind = _format_of(out, fmt)
     explained = explain or bool(crm)
@@ -440,6 +464,7 @@ def score_file(
                     dialect="duckdb",
                     table=duckdb_subquery(relation),
                     as_of=as_of,
+                    zones=_source_zones(source),
                     explain=explained,
                     columns=columns,
                     select=select,

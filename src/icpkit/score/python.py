@@ -32,6 +32,8 @@ from icpkit.score.semantics import (
     lower_text,
     norm_text,
     prepare_items,
+    scoring_date,
+    today,
 )
 from icpkit.spec.model import Clause, ICPSpec, Op
 
@@ -50,14 +52,14 @@ _WS = WHITESPACE
 _NUM = (int, float)
 
 
-def _fallback(op: Op, value: Any, as_of: dt.date | None) -> Test:
+def _fallback(op: Op, value: Any, as_of: dt.date) -> Test:
     def slow(v: Any) -> Outcome:
         return evaluate(op, value, v, as_of)
 
     return slow
 
 
-def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
+def _compile_clause(cl: Clause, as_of: dt.date) -> Test:
     """The clause as a closure; ``fast`` on it describes the fast path the generated code writes out in place."""
     op, value = cl.op, cl.value
     slow = _fallback(op, value, as_of)
@@ -156,8 +158,6 @@ def _compile_clause(cl: Clause, as_of: dt.date | None) -> Test:
         return exists
 
     if op == Op.WITHIN_DAYS:
-        if as_of is None:
-            raise SpecError("'within_days' needs an as_of date: set as_of in the spec or pass it to scoring")
         last = as_of.toordinal()
         first = last - value
 
@@ -448,7 +448,7 @@ class Scorer:
     builds it), never as source text, so nothing in a spec is evaluated.
     """
 
-    __slots__ = ("_score", "as_of", "key", "native", "source", "spec")
+    __slots__ = ("_score", "as_of", "key", "native", "pinned", "source", "spec")
 
     def __init__(
         self,
@@ -458,16 +458,39 @@ class Scorer:
         native: bool | None = None,
         key: Callable[[str], str] | None = None,
     ) -> None:
-        """``native``: walk the clauses in C (default: whenever the extension is built). ``key``: a field name as the
-        records' own key object, where a reader hands out one object per key (orjson does): the C walk's lookups
-        then match by identity before comparing text. Only a speed-up; any equal text is found as well."""
+        """``as_of``: the scoring date ``within_days`` counts back from; None means today, followed from one day to
+        the next (a long-lived scorer recompiles when the date changes). ``native``: walk the clauses in C (default:
+        whenever the extension is built). ``key``: a field name as the records' own key object, where a reader hands
+        out one object per key (orjson does): the C walk's lookups then match by identity before comparing text.
+        Only a speed-up; any equal text is found as well."""
         if native and not NATIVE:
             raise RuntimeError("icpkit._native is not built: reinstall icpkit where a C compiler is available")
         self.spec = spec
-        self.as_of = as_of or spec.as_of
+        self.pinned = as_of is not None
+        self.as_of = scoring_date(as_of)
         self.native = NATIVE if native is None else native
         self.key = key
-        self.source, self._score = self._generate()
+        self.source, score = self._generate()
+        moving = not self.pinned and any(
+            cl.op == Op.WITHIN_DAYS for _, _, c in criterion_ids(spec) for cl in c.clauses()
+        )
+        # only a spec with recency pays for following the calendar
+        self._score = self._follow_calendar(score) if moving else score
+
+    def _follow_calendar(
+        self, score: Callable[[Mapping[str, Any]], ScoreResult]
+    ) -> Callable[[Mapping[str, Any]], ScoreResult]:
+        """``score`` behind a check of today's date: on a new day the clauses are compiled for it."""
+        state = [self.as_of, score]
+
+        def dated(record: Mapping[str, Any]) -> ScoreResult:
+            day = today()
+            if day != state[0]:
+                self.as_of = day
+                state[0], state[1] = day, self._generate()[1]
+            return state[1](record)
+
+        return dated
 
     def _compile(self, cl: Clause, cid: str) -> Test:
         try:
@@ -615,7 +638,8 @@ class Scorer:
 
 
 def compile_scorer(spec: ICPSpec, *, as_of: dt.date | None = None, key: Callable[[str], str] | None = None) -> Scorer:
-    """Compile once, score many; ``as_of`` defaults to the spec's and is needed only by ``within_days``.
+    """Compile once, score many; ``as_of`` is the scoring date ``within_days`` counts back from (default: today,
+    followed as the calendar moves; never the spec's build date).
 
     A multi-segment spec gets a scorer per segment that names the best-fitting one (``score.segments``).
     """

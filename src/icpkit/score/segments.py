@@ -36,7 +36,7 @@ from sqlglot import exp
 from icpkit.errors import SpecError
 from icpkit.score.persona import apply_personas_table
 from icpkit.score.python import Scorer, compile_scorer
-from icpkit.score.semantics import TIER_NAMES, ScoreResult, layer_totals, with_persona
+from icpkit.score.semantics import TIER_NAMES, ScoreResult, layer_totals, scoring_date, with_persona
 from icpkit.score.sql import EXPLAIN_COLUMNS, compile_expression, render
 from icpkit.score.vector import score_table
 from icpkit.spec.model import LAYERS, ICPSpec
@@ -148,6 +148,7 @@ def score_segments_table(
 ) -> pa.Table:
     """Every input column plus the columns of :func:`segment_output_columns`, vectorised per segment, then the
     shared personas and routing rules."""
+    as_of = scoring_date(as_of)  # one scoring date for every segment
     segs = _segments(spec)
     n = table.num_rows
     out_cols = segment_output_columns(spec, explain=explain)
@@ -202,6 +203,7 @@ def compile_segments_expression(
     as_of: dt.date | None = None,
     explain: bool = True,
     columns: Mapping[str, str] | None = None,
+    zones: Mapping[str, str] | None = None,
 ) -> exp.Select:
     """The multi-segment scoring query as a SQLGlot expression, composed of each segment's single-ICP query.
 
@@ -225,6 +227,7 @@ def compile_segments_expression(
             dialect=dialect,
             table=source,
             as_of=as_of,
+            zones=zones,
             explain=explain,
             columns={**columns, **dict.fromkeys(carried, "other")},
             select=[*keep, *carried],
@@ -278,11 +281,14 @@ def compile_segments_sql(
     explain: bool = True,
     columns: Mapping[str, str] | None = None,
     pretty: bool = False,
+    zones: Mapping[str, str] | None = None,
 ) -> str:
     """The multi-segment scoring query for ``dialect`` (see :func:`compile_segments_expression`), with the shared
     personas and routing rules applied on top as for any spec."""
     _segments(spec)
-    expression = compile_expression(spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns)
+    expression = compile_expression(
+        spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns, zones=zones
+    )
     return render(expression, dialect, pretty=pretty)
 
 
@@ -290,14 +296,20 @@ def score_segments_duckdb(
     spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True
 ) -> pa.Table:
     """Score an Arrow table with DuckDB through the composed SQL: the columns of :func:`score_segments_table`."""
-    from icpkit.score.duckdb_engine import connect, describe
+    from icpkit.score.duckdb_engine import arrow_zones, connect, describe
 
     con = connect()
     try:
         con.register("_icp_input", table)
         columns = describe(con, "SELECT * FROM _icp_input")
         query = compile_segments_sql(
-            spec, dialect="duckdb", table="_icp_input", as_of=as_of, explain=explain, columns=columns
+            spec,
+            dialect="duckdb",
+            table="_icp_input",
+            as_of=scoring_date(as_of),
+            explain=explain,
+            columns=columns,
+            zones=arrow_zones(table.schema),
         )
         return con.sql(query).to_arrow_table()
     finally:
@@ -315,5 +327,7 @@ def score_segments_spark(
     view = "_icp_segments_input"
     df.createOrReplaceTempView(view)
     columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    query = compile_segments_sql(spec, dialect="spark", table=view, as_of=as_of, explain=explain, columns=columns)
+    query = compile_segments_sql(
+        spec, dialect="spark", table=view, as_of=scoring_date(as_of), explain=explain, columns=columns
+    )
     return spark.sql(query).toArrow()

@@ -25,8 +25,11 @@ Decisions (each one is a rule every engine implements):
 * **Numbers**: ``between`` is inclusive with ``null`` as an open end; booleans are not numbers.
 * **exists**: yes when the value is present (non-null, non-empty text, a list with at least one item).
 * **within_days N**: yes when ``as_of - N days <= date <= as_of``. A date after ``as_of`` does not match (it has
-  not happened yet at ``as_of``, and a backtest must not see the future). ``as_of`` is a parameter of scoring;
-  the core never reads the clock.
+  not happened yet at ``as_of``, and a backtest must not see the future). ``as_of`` is the *scoring date*, a
+  parameter of scoring, never the spec's build date: pinned by the caller (a backtest, a drift period, ``--as-of``)
+  or else today (:func:`today`, the UTC calendar day), so a lead funded last month gets its trigger points whenever
+  it is scored. This is the one place the core reads the clock. A timestamp counts by its own wall-clock day (a
+  zoned one by the day in its zone).
 * **Conjunctions** (``also``): any clause no -> no; else any unknown -> unknown; else yes (Kleene AND).
 * **Score** = sum of points of matched criteria, clamped to [0, 100]. **Layer scores** = matched points / total
   points of the layer, for each layer whose criteria carry points; a layer with no points is omitted (0 would read
@@ -102,7 +105,9 @@ __all__ = [
     "prepare_items",
     "route_for",
     "score_record",
+    "scoring_date",
     "tier_for",
+    "today",
     "with_persona",
 ]
 
@@ -259,6 +264,19 @@ def _as_number(kind: str, nv: Any) -> float | None:
 # ---------------------------------------------------------------------------------------------- one clause
 
 
+def today() -> dt.date:
+    """The scoring date when none is pinned: the UTC calendar day (as the API and every engine read it)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def scoring_date(as_of: dt.date | None) -> dt.date:
+    """The date recency is counted from: ``as_of`` when pinned, else today. Never the spec's build date, which
+    is when the history ended, not when the record is scored."""
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    return today() if as_of is None else as_of
+
+
 def evaluate(op: Op, spec_value: Any, value: Any, as_of: dt.date | None = None) -> Outcome:
     """The outcome of ``value`` against ``op spec_value``: the reference every engine is tested against."""
     kind, nv = _classify(value)
@@ -294,9 +312,7 @@ def evaluate(op: Op, spec_value: Any, value: Any, as_of: dt.date | None = None) 
         d = nv if kind == "date" else parse_date(nv) if kind == "text" else None
         if d is None:
             return False
-        if as_of is None:
-            raise ValueError("within_days needs an as_of date to score against")
-        return 0 <= (as_of - d).days <= spec_value
+        return 0 <= (scoring_date(as_of) - d).days <= spec_value
     raise ValueError(f"unknown operator {op!r}")
 
 
@@ -461,8 +477,10 @@ def _clause_outcome(clauses: Sequence[Clause], record: Mapping[str, Any], as_of:
 
 
 def score_record(spec: ICPSpec, record: Mapping[str, Any], as_of: dt.date | None = None) -> ScoreResult:
-    """Score one record by the reference rules (slow, obviously correct; engines are tested against it)."""
-    as_of = as_of or spec.as_of
+    """Score one record by the reference rules (slow, obviously correct; engines are tested against it).
+
+    ``as_of`` is the scoring date (default today, see :func:`scoring_date`)."""
+    as_of = scoring_date(as_of)
     crit = [_clause_outcome(c.clauses(), record, as_of) for _, _, c in criterion_ids(spec)]
     excl = [_clause_outcome([e], record, as_of) for _, e in exclusion_ids(spec)]
     return with_persona(spec, finish(spec, crit, excl), record)

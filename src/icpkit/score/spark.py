@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from icpkit.errors import EngineError, IcpkitError, InputError
-from icpkit.score.semantics import TIER_NAMES
+from icpkit.score.semantics import TIER_NAMES, scoring_date
 from icpkit.score.sql import compile_sql
 from icpkit.spec.model import ICPSpec
 
@@ -92,12 +92,18 @@ def score_dataframe(
     as_of: dt.date | None = None,
     explain: bool = True,
     select: str | Sequence[str] = "*",
+    zones: Mapping[str, str] | None = None,
 ) -> DataFrame:
-    """Every selected column plus score, tier, route, layer scores and (with ``explain``) the explanation arrays."""
+    """Every selected column plus score, tier, route, layer scores and (with ``explain``) the explanation arrays.
+
+    ``as_of`` pins the scoring date; without it ``within_days`` reads Spark's ``CURRENT_DATE`` when the DataFrame
+    is evaluated. ``zones`` names the zone whose days a zoned timestamp column counts in (see ``compile_sql``)."""
     view = f"_icp_input_{next(_views)}"
     df.createOrReplaceTempView(view)
     columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    query = compile_sql(spec, dialect="spark", table=view, as_of=as_of, explain=explain, columns=columns, select=select)
+    query = compile_sql(
+        spec, dialect="spark", table=view, as_of=as_of, explain=explain, columns=columns, select=select, zones=zones
+    )
     with _spark_errors("<dataframe>"):
         return df.sparkSession.sql(query)
 
@@ -107,7 +113,8 @@ def score_arrow(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
     spark = get_session()
     with _spark_errors("<table>"):
         df = spark.createDataFrame(table)
-        return score_dataframe(spec, df, as_of=as_of, explain=explain).toArrow()
+        zones = {f.name: f.type.tz for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz}
+        return score_dataframe(spec, df, as_of=scoring_date(as_of), explain=explain, zones=zones).toArrow()
 
 
 def score_parquet(
@@ -124,7 +131,7 @@ def score_parquet(
     spark = get_session(master)
     with _spark_errors(source):
         df = spark.read.parquet(source)
-        scored = score_dataframe(spec, df, as_of=as_of, explain=explain, select=select)
+        scored = score_dataframe(spec, df, as_of=scoring_date(as_of), explain=explain, select=select)
         scored.write.mode("overwrite").parquet(out)
         counts = {r[0]: int(r[1]) for r in spark.read.parquet(out).groupBy("tier").count().collect()}
     return {name: counts.get(name, 0) for name in TIER_NAMES}

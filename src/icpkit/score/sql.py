@@ -21,7 +21,10 @@ How the rules of :mod:`icpkit.score.semantics` map onto SQL:
 * Text columns are read leniently exactly as semantics reads text: a number by the same regular expression, then a
   cast guarded by it (no ``TRY_CAST`` needed, so Postgres behaves like DuckDB and Spark); yes/no words as booleans;
   ``YYYY-MM-DD`` prefixes as dates, with the calendar checked in arithmetic so ``2026-02-30`` is a no, not an error.
-* ``within_days`` compares with date literals computed here from ``as_of``: no date arithmetic in SQL.
+* ``within_days`` counts back from the scoring date: a pinned ``as_of`` compiles to date literals (no date
+  arithmetic in SQL); without one the query reads ``CURRENT_DATE``, so a view stays right tomorrow. A timestamp
+  counts by its date: a zoned one (``TIMESTAMP WITH TIME ZONE``) by its date in the zone ``zones`` names for the
+  column, else in the session's time zone.
 * Per-dialect choices (arrays, list tests, explanation form) are in :mod:`icpkit.score.dialects`.
 
 Without ``columns`` the query is a single ``SELECT`` over the table (no helper columns to hide); clause expressions
@@ -55,6 +58,7 @@ from icpkit.score.semantics import (
     layer_totals,
     norm_text,
     prepare_items,
+    today,
 )
 from icpkit.spec.model import FLAG_OPS, LAYERS, Clause, ICPSpec, Op
 
@@ -342,7 +346,7 @@ class _Field:
         if op in (Op.IS_TRUE, Op.IS_FALSE):
             return self.flag(op == Op.IS_TRUE)
         if op == Op.WITHIN_DAYS:
-            return self.within(*self.c.window(value))
+            return self.within(self.c.window(value))
         raise UnsupportedOperatorError(f"operator '{op}' is not supported by the SQL compiler")
 
     def yes_only_text(self, op: Op, value: Any) -> exp.Expression | None:
@@ -420,23 +424,63 @@ class _Field:
             return _guard(self.present(), _in(self.text(), sorted(TRUE_WORDS if want else FALSE_WORDS)))
         return self.no_when_present()
 
-    def within(self, first: dt.date, last: dt.date) -> exp.Expression:
-        if self.kind == "date":
-            return exp.Between(this=self.col.copy(), low=_date(first), high=_date(last))
-        if self.kind == "timestamp":
-            return exp.Between(
-                this=exp.cast(self.col.copy(), exp.DataType.Type.DATE), low=_date(first), high=_date(last)
-            )
+    def within(self, window: _Window) -> exp.Expression:
+        if self.kind in ("date", "timestamp"):
+            value = self.col.copy()
+            zone = self.c.zones.get(self.name)
+            if self.kind == "timestamp" and zone:  # the wall-clock day in the column's own zone
+                value = exp.AtTimeZone(this=value, zone=exp.Literal.string(zone))
+            if self.kind == "timestamp":
+                value = exp.cast(value, exp.DataType.Type.DATE)
+            return window.holds(value, window.first, window.last)
         if self.kind != "text":
             return self.no_when_present()
         day = exp.Substring(this=self.text(), start=exp.convert(1), length=exp.convert(10))
-        in_window = exp.and_(
-            _regex(day, DATE_REGEX),
-            exp.Between(
-                this=day.copy(), low=exp.Literal.string(first.isoformat()), high=exp.Literal.string(last.isoformat())
-            ),
-        )
+        in_window = exp.and_(_regex(day, DATE_REGEX), window.holds(day.copy(), window.first_text, window.last_text))
         return _guard(self.present(), _case(in_window, _valid_calendar_day(day), exp.false()))
+
+
+class _Window:
+    """The days ``within_days`` accepts: as dates and as ``YYYY-MM-DD`` text; no first day = every past date."""
+
+    def __init__(
+        self,
+        first: exp.Expression | None,
+        last: exp.Expression,
+        first_text: exp.Expression | None,
+        last_text: exp.Expression,
+    ) -> None:
+        self.first, self.last, self.first_text, self.last_text = first, last, first_text, last_text
+
+    @staticmethod
+    def holds(value: exp.Expression, low: exp.Expression | None, high: exp.Expression) -> exp.Expression:
+        if low is None:
+            return exp.LTE(this=value, expression=high.copy())
+        return exp.Between(this=value, low=low.copy(), high=high.copy())
+
+    @classmethod
+    def pinned(cls, as_of: dt.date, days: int) -> _Window:
+        first = dt.date.min if days >= (as_of - dt.date.min).days else as_of - dt.timedelta(days=days)
+        return cls(
+            _date(first), _date(as_of), exp.Literal.string(first.isoformat()), exp.Literal.string(as_of.isoformat())
+        )
+
+    @classmethod
+    def today(cls, days: int) -> _Window:
+        """Counted back from ``CURRENT_DATE`` when the query runs. A window reaching before year 1 on the day of
+        compiling does so on every later day too: it has no first day (no date arithmetic that would overflow)."""
+        last = exp.CurrentDate()
+        if days >= (today() - dt.date.min).days:
+            return cls(None, last, None, _iso_text(last))
+        first = exp.cast(
+            exp.DateSub(this=exp.CurrentDate(), expression=exp.Literal.number(days), unit=exp.var("DAY")),
+            exp.DataType.Type.DATE,
+        )
+        return cls(first, last, _iso_text(first), _iso_text(last))
+
+
+def _iso_text(day: exp.Expression) -> exp.Expression:
+    return exp.TimeToStr(this=day.copy(), format=exp.Literal.string("%Y-%m-%d"))
 
 
 def _valid_calendar_day(day: exp.Expression) -> exp.Expression:
@@ -631,11 +675,17 @@ def _regex_any(x: exp.Expression, pattern: str) -> exp.Expression:
 
 class _Compiler:
     def __init__(
-        self, spec: ICPSpec, rules: DialectRules, as_of: dt.date | None, columns: Mapping[str, str] | None
+        self,
+        spec: ICPSpec,
+        rules: DialectRules,
+        as_of: dt.date | None,
+        columns: Mapping[str, str] | None,
+        zones: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.rules = rules
-        self.as_of = as_of or spec.as_of
+        self.as_of = as_of  # the scoring date; None: CURRENT_DATE when the query runs (never the spec's as_of)
+        self.zones = dict(zones or {})
         self.columns = {k: column_kind(v) for k, v in columns.items()} if columns is not None else None
         self.list_items: Mapping[str, Collection[str]] = {}
         self._spellings: dict[str, dict[str, list[str]]] = {}
@@ -694,13 +744,8 @@ class _Compiler:
             self.fields[name] = _Field(self, name, kind)
         return self.fields[name]
 
-    def window(self, days: int) -> tuple[dt.date, dt.date]:
-        if self.as_of is None:
-            raise SpecError(
-                "'within_days' needs an as_of date: set as_of in the spec or pass it to scoring", field=self.current
-            )
-        first = dt.date.min if days >= (self.as_of - dt.date.min).days else self.as_of - dt.timedelta(days=days)
-        return first, self.as_of
+    def window(self, days: int) -> _Window:
+        return _Window.today(days) if self.as_of is None else _Window.pinned(self.as_of, days)
 
     def outcome(self, clauses: Sequence[Clause], cid: str) -> exp.Expression:
         self.current = cid
@@ -1064,6 +1109,7 @@ def compile_expression(
     outputs: Sequence[str] | None = None,
     enum_labels: bool = False,
     list_items: Mapping[str, Collection[str]] | None = None,
+    zones: Mapping[str, str] | None = None,
 ) -> exp.Select:
     """The scoring query as a SQLGlot expression, for callers that wrap it (a view, a dbt model, a COPY).
 
@@ -1076,6 +1122,8 @@ def compile_expression(
     read from the data, e.g. by :func:`icpkit.score.duckdb_engine.list_items`): a list criterion then tests the raw
     list for the spellings that normalise to its values instead of normalising every item of every row. An item
     missing from it would go unmatched, so pass it only for the exact table scored.
+    ``as_of`` pins the scoring date; without it ``within_days`` reads ``CURRENT_DATE``. ``zones`` names the time
+    zone of ``TIMESTAMP WITH TIME ZONE`` columns whose days count in that zone (else the session's).
 
     A multi-segment spec compiles to the composed query of ``score.segments`` (every input column, lists of ids).
     """
@@ -1085,12 +1133,12 @@ def compile_expression(
         from icpkit.score.segments import compile_segments_expression
 
         query = compile_segments_expression(
-            spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns
+            spec, dialect=dialect, table=table, as_of=as_of, explain=explain, columns=columns, zones=zones
         )
     else:
         if enum_labels and rules_for(dialect).name != "duckdb":
             raise UnsupportedOperatorError(f"tier and route as ENUMs are DuckDB's, not {dialect}'s")
-        compiler = _Compiler(spec, rules_for(dialect), as_of, columns)
+        compiler = _Compiler(spec, rules_for(dialect), as_of, columns, zones)
         compiler.enum_labels = enum_labels
         if list_items:
             if rules_for(dialect).list_any != "list_contains":
@@ -1147,13 +1195,15 @@ def compile_sql(
     pretty: bool = False,
     masks: bool = False,
     list_items: Mapping[str, Collection[str]] | None = None,
+    zones: Mapping[str, str] | None = None,
 ) -> str:
     """The scoring query for ``dialect``: every selected input column plus score, tier, route, layers, explanation.
 
     ``columns`` (name -> type) compiles each clause for the column's real type and lists the input columns
     explicitly (replacing output columns a table scored before already has); without it ``SELECT *`` is used.
     ``masks`` writes the explanation columns as integer bitmasks and ``list_items`` tests lists for the spellings the
-    data holds (see :func:`compile_expression`).
+    data holds, ``as_of`` pins the scoring date (else ``CURRENT_DATE``) and ``zones`` the days of zoned timestamps
+    (see :func:`compile_expression`).
     """
     expression = compile_expression(
         spec,
@@ -1165,5 +1215,6 @@ def compile_sql(
         select=select,
         masks=masks,
         list_items=list_items,
+        zones=zones,
     )
     return render(expression, dialect, pretty=pretty)

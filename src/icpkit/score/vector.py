@@ -29,6 +29,7 @@ from icpkit.score.semantics import (
     exclusion_ids,
     layer_totals,
     prepare_items,
+    scoring_date,
 )
 from icpkit.spec.model import LAYERS, Clause, ICPSpec, Op
 
@@ -184,7 +185,7 @@ class _Column:
             return self._rows_any(self.items.present)
         return ~self.missing
 
-    def clause(self, op: Op, value: Any, as_of_day: int | None) -> Pair:
+    def clause(self, op: Op, value: Any, as_of_day: int) -> Pair:
         no_rows = np.zeros(self.n, dtype=bool)
         if op == Op.EXISTS:
             return self.exists(), no_rows
@@ -219,8 +220,6 @@ class _Column:
             b, valid = v.bools
             return valid & (b == (op == Op.IS_TRUE)), miss
         if op == Op.WITHIN_DAYS:
-            if as_of_day is None:
-                raise SpecError("'within_days' needs an as_of date: set as_of in the spec or pass it to scoring")
             d, valid = v.days
             return valid & (d >= as_of_day - value) & (d <= as_of_day), miss
         raise SpecError(f"unknown operator {op!r}")
@@ -241,14 +240,14 @@ def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None,
 
     A spec field absent from the table reads as missing in every row (unknown). Output columns already present
     in the input (a file scored before) are replaced. A multi-segment spec is scored against every segment and the
-    best-fitting one is named (``score.segments``).
+    best-fitting one is named (``score.segments``). ``as_of`` is the scoring date ``within_days`` counts back
+    from (default today).
     """
     if spec.segments is not None:
         from icpkit.score.segments import score_segments_table
 
         return score_segments_table(spec, table, as_of=as_of, explain=explain)  # personas included
-    as_of = as_of or spec.as_of
-    as_of_day = None if as_of is None else (as_of - _EPOCH).days
+    as_of_day = (scoring_date(as_of) - _EPOCH).days  # the scoring date: pinned, else today
     n = table.num_rows
     cols: dict[str, _Column] = {}
 

@@ -401,7 +401,7 @@ def _indicator_matrix(accounts: pa.Table, clauses: list[Clause], as_of: dt.date)
         layers={"firmographic": [Criterion(**cl.model_dump(), points=0) for cl in clauses]},
     )
     fields = [f for f in spec.fields() if f in accounts.column_names]
-    matched = score_table(spec, accounts.select(fields)).column("matched").combine_chunks()
+    matched = score_table(spec, accounts.select(fields), as_of=as_of).column("matched").combine_chunks()
     x = np.zeros((accounts.num_rows, len(clauses)), dtype=bool)
     flat = pc.list_flatten(matched)
     if len(flat):
@@ -417,7 +417,7 @@ def _heldout_counts(spec: ICPSpec, accounts: pa.Table, codes: np.ndarray, heldou
     if learning.sum() == 0:
         return np.zeros(4, dtype=np.int64)
     fields = [f for f in spec.fields() if f in accounts.column_names]
-    scored = score_table(spec, accounts.filter(pa.array(learning)).select(fields), explain=False)
+    scored = score_table(spec, accounts.filter(pa.array(learning)).select(fields), as_of=spec.as_of, explain=False)
     tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
     fit = np.isin(tiers, ["tier1", "tier2", "tier3"])
     sig = codes[learning] == _SIG
@@ -445,7 +445,7 @@ def _heldout_keys(
     table = accounts.filter(pa.array(learning)).select(fields)
     keys = []
     for spec in specs:
-        scored = score_table(spec, table, explain=False)
+        scored = score_table(spec, table, as_of=spec.as_of, explain=False)  # the history's date, not today
         rank = pc.index_in(scored.column("tier"), value_set=_TIERS).to_numpy(zero_copy_only=False).astype(np.int64)
         keys.append((len(TIER_RANK) - 1 - rank) * 101 + np.asarray(scored.column("score").to_numpy(), dtype=np.int64))
     return np.max(np.stack(keys), axis=0), codes[learning] == _SIG

@@ -28,6 +28,8 @@ import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from icpkit.errors import EngineError, InputError
+from icpkit.ingest.canonical import deals_at
+from icpkit.score.semantics import scoring_date
 from icpkit.score.vector import score_table
 from icpkit.size.crm import NEW, CrmMatch, match_crm
 from icpkit.size.domains import register_macros
@@ -362,18 +364,21 @@ def size_universe(
     """Size ``universe`` against ``spec``: the funnel report and the sorted target list.
 
     ``sam`` clauses are ANDed with the spec's own ``sam:`` section. ``accounts`` / ``deals`` (canonical CRM tables)
-    mark customers and open pipeline; they stay out of the target list unless ``include_existing``.
+    mark customers and open pipeline; they stay out of the target list unless ``include_existing``. ``as_of`` is
+    the scoring date (default today); pinned, customers and pipeline are marked as the deals stood on it.
     """
     started = time.perf_counter()
     if universe.num_rows == 0:
         raise InputError("the universe has no companies")
+    if as_of is not None and deals is not None and deals.num_rows:
+        deals = deals_at(deals, as_of)  # customers and pipeline as they stood on a pinned date
     clauses = [*(spec.sam or []), *sam]
     con = duckdb.connect()
     try:
         register_macros(con)
         keep = _keys(con, universe, spec.fields(), dedupe)
         uni = universe.take(pa.array(keep))
-        sam_out = evaluate_sam(clauses, uni)
+        sam_out = evaluate_sam(clauses, uni, as_of=as_of)
         sam_rows = np.flatnonzero(sam_out.inside)
         sam_table = uni.take(pa.array(sam_rows))
         crm: CrmMatch | None = None
@@ -389,6 +394,7 @@ def size_universe(
     finally:
         con.close()
 
+    as_of = scoring_date(as_of)  # the target list is for the day it is made, unless pinned
     scored = score_table(spec, sam_table, as_of=as_of, explain=True)
     tiers = np.asarray(scored.column("tier").to_numpy(zero_copy_only=False), dtype=object)
     scores = np.asarray(scored.column("score").to_numpy(zero_copy_only=False))
@@ -452,7 +458,7 @@ def size_universe(
     report = SizingReport(
         spec=spec.name,
         spec_hash=content_hash(spec),
-        as_of=(as_of or spec.as_of).isoformat() if (as_of or spec.as_of) else None,
+        as_of=as_of.isoformat(),
         universe_rows=universe.num_rows,
         duplicates_merged=universe.num_rows - tam_n,
         steps=steps,

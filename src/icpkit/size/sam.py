@@ -9,6 +9,7 @@ shown to be serviceable) — counted apart so a user sees how much data is missi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,7 +156,7 @@ class SamOutcome:
         self.unknown_only = unknown_only  # outside only because some value is missing
 
 
-def evaluate_sam(clauses: Sequence[Clause], table: pa.Table) -> SamOutcome:
+def evaluate_sam(clauses: Sequence[Clause], table: pa.Table, *, as_of: dt.date | None = None) -> SamOutcome:
     """Evaluate ``clauses`` on every row with the scoring engine (one criterion per clause, so one semantics)."""
     n = table.num_rows
     if not clauses:
@@ -173,7 +174,7 @@ def evaluate_sam(clauses: Sequence[Clause], table: pa.Table) -> SamOutcome:
         layers={"firmographic": [Criterion(field=c.field, op=c.op, value=c.value, points=1) for c in clauses]},
         tiers=Tiers(tier1=100, tier2=100, tier3=100),
     )
-    scored = score_table(probe, table.select(sorted({c.field for c in clauses})), explain=True)
+    scored = score_table(probe, table.select(sorted({c.field for c in clauses})), as_of=as_of, explain=True)
     ids = [f"firmographic.{i}" for i in range(len(clauses))]
     matched, unknown = scored.column("matched"), scored.column("unknown")
     inside = np.asarray(pc.list_value_length(matched).to_numpy(zero_copy_only=False)) == len(clauses)

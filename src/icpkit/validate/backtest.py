@@ -206,6 +206,7 @@ def validate(
     universe: pa.Table | None = None,
     sizing: Any = None,
     segments: int | str | None = None,
+    as_of: dt.date | None = None,
 ) -> ValidationReport:
     """Backtest the ICP on held-out data, check its narrowness, and give plain-words verdicts.
 
@@ -215,12 +216,13 @@ def validate(
 
     ``segments`` (``"auto"`` or a number) rebuilds with segment discovery; by default a spec under test with
     segments is rebuilt with as many. Every segment of the rebuild (time split) and of the spec under test gets
-    its own figures and verdicts next to the overall ones.
+    its own figures and verdicts next to the overall ones. ``as_of`` ends the history (default: its last event
+    that happened): nothing after it is learned from or judged.
     """
     params = dict(builder or {})
     params.pop("as_of", None)
     params.pop("progress", None)
-    as_of = data_as_of(data)
+    as_of = as_of or data_as_of(data)
     avail = availability(data)
     under_spec = spec if spec is not None else (full_build.spec if full_build is not None else None)
     notes: list[str] = []
@@ -240,7 +242,7 @@ def validate(
     per_segment: list[SegmentValidation] = []
 
     if method == "time":
-        split = time_cutoff(data, held_share)
+        split = time_cutoff(data, held_share, as_of=as_of)
         split_cutoff, share, basis = cutoff or split.cutoff, split.held_share, split.basis
         if cutoff is not None:
             share = None

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import DataError
+from icpkit.ingest.canonical import history_end
 from icpkit.ingest.schema import Dataset
 
 __all__ = [
@@ -76,15 +77,10 @@ def _max_date(*arrays: pa.ChunkedArray | pa.Array) -> dt.date | None:
 
 
 def data_as_of(ds: Dataset) -> dt.date:
-    """The latest date in the data (as cohorts define it): never the wall clock, so a backtest is reproducible."""
-    arrays = []
-    for table, cols in (
-        (ds.accounts, ("customer_since", "churn_date")),
-        (ds.deals, ("created_date", "closed_date")),
-        (ds.subscriptions, ("start_date", "end_date")),
-    ):
-        arrays += [table.column(c) for c in cols if _col(table, c)]
-    day = _max_date(*arrays)
+    """The last event that happened in the data (as cohorts define it; never an open deal's expected close date,
+    never the wall clock), so a backtest is reproducible."""
+    end = history_end({"accounts": ds.accounts, "deals": ds.deals, "subscriptions": ds.subscriptions})
+    day = end.date if end is not None else None
     if day is None:
         raise DataError("the data holds no dates: a time split needs deal dates or customer start dates")
     return day
@@ -101,11 +97,12 @@ def _closed_created(ds: Dataset) -> np.ndarray | None:
     return days if days.size else None
 
 
-def time_cutoff(ds: Dataset, held_share: float = 0.275) -> TimeSplit:
-    """The date after which ``held_share`` of the closed deals were created (else of the customers' start dates)."""
+def time_cutoff(ds: Dataset, held_share: float = 0.275, *, as_of: dt.date | None = None) -> TimeSplit:
+    """The date after which ``held_share`` of the closed deals were created (else of the customers' start dates),
+    among those up to ``as_of`` (default: the data's own end)."""
     if not 0.05 <= held_share <= 0.8:
         raise ValueError(f"held_share must be between 0.05 and 0.8, got {held_share}")
-    as_of = data_as_of(ds)
+    as_of = as_of or data_as_of(ds)
     days, basis = _closed_created(ds), "deals"
     if days is None:
         basis = "customers"
@@ -117,6 +114,9 @@ def time_cutoff(ds: Dataset, held_share: float = 0.275) -> TimeSplit:
         days = ds.accounts.column("customer_since").cast(pa.date32()).drop_null().cast(pa.int32()).to_numpy()
         if days.size == 0:
             raise DataError("no customer start dates to split on; use --folds for a k-fold split instead")
+    days = days[days <= (as_of - dt.date(1970, 1, 1)).days]
+    if days.size == 0:
+        raise DataError(f"no closed deal or customer start on or before as_of {as_of} to split on")
     cut = int(np.floor(np.quantile(days, 1 - held_share, method="lower")))
     share = float(np.mean(days > cut))
     return TimeSplit(dt.date(1970, 1, 1) + dt.timedelta(days=cut), as_of, share, basis)
