@@ -152,6 +152,8 @@ def _host(value: str) -> str | None:
     run that fails at its end; DuckDB's engine is linear, Python's is not, and a visitor chooses the value.
     """
     h = _re["scheme"].sub("", value.strip().lower())
+    if not h.isascii() and not _encodable(h):  # a lone surrogate (JSON allows one) is no host, and no UTF-8
+        return None
     if "\n" in h:  # '.' stops at a line break, so the SQL keeps it and the host is invalid there too
         return None
     cut = _re_path_start.search(h)
@@ -163,6 +165,14 @@ def _host(value: str) -> str | None:
         h = head
     h = _re_www.sub("", h.rstrip("."))
     return h if _re_valid.match(h) else None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def registrable_domain(value: str | None) -> str | None:
