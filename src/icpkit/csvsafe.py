@@ -55,15 +55,23 @@ def flatten_lists(table: pa.Table, sep: str = ";") -> pa.Table:
     return table
 
 
+def _is_binary(t: pa.DataType) -> bool:
+    return pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t)
+
+
 def neutralise(table: pa.Table) -> pa.Table:
     """Every text cell that a spreadsheet would run as a formula, prefixed with ``'``; headers too."""
     arrays = []
     for col in table.columns:
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if _is_text(col.type):
+        if _is_binary(col.type):  # Parquet BINARY without the UTF8 annotation: text in all but name
+            with contextlib.suppress(pa.ArrowInvalid):
+                col = pc.cast(col, pa.string())
+        if _is_text(col.type) or _is_binary(col.type):
             risky = pc.fill_null(pc.match_substring_regex(col, _FORMULA_RE), False)
-            col = pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+            quote, empty = (b"'", b"") if _is_binary(col.type) else ("'", "")
+            col = pc.if_else(risky, pc.binary_join_element_wise(quote, col, empty), col)
         arrays.append(col)
     names = ["'" + n if n.startswith(FORMULA_PREFIXES) else n for n in table.column_names]
     return pa.Table.from_arrays(arrays, names=names)

@@ -100,9 +100,16 @@ def _served(request: Request, live: LiveSpec) -> Served:
     return getattr(request.state, "served", None) or live.current
 
 
-def _api(live: LiveSpec, scoring: Scoring, limits: Limits, *, auth: bool) -> FastAPI:
+def _api(live: LiveSpec, scoring: Scoring, limits: Limits, *, auth: bool, docs: bool = True) -> FastAPI:
     score_request, batch_request = request_models(limits)
-    api = FastAPI(title="icpkit", version=_version(), description=DESCRIPTION, redoc_url=None)
+    api = FastAPI(
+        title="icpkit",
+        version=_version(),
+        description=DESCRIPTION,
+        redoc_url=None,
+        docs_url="/docs" if docs else None,
+        swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect" if docs else None,
+    )
 
     def body_of(model: type) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -127,6 +134,7 @@ def _api(live: LiveSpec, scoring: Scoring, limits: Limits, *, auth: bool) -> Fas
         field = ".".join(str(p) for p in first.get("loc", ()))
         return _json(error_body(422, f"{field}: {first.get('msg', 'invalid')}", field or None, rid(request)), 422)
 
+    @api.head("/healthz", include_in_schema=False)  # what load balancers and uptime checks often send
     @api.get("/healthz", response_model=Health, tags=["service"], summary="Liveness, and which version is served")
     async def healthz(request: Request) -> Response:
         return _json(orjson.dumps({"status": "ok", "spec": _served(request, live).ref}))
@@ -218,6 +226,7 @@ def create_app(
     log: JsonLog | None = None,
     fast: bool = True,
     freeze_gc: bool = False,
+    docs: bool = True,
 ) -> Gateway:
     """The service for ``spec`` (an ``ICPSpec``, a YAML path, or a ``Store`` whose promoted version is served).
 
@@ -225,7 +234,8 @@ def create_app(
     counts ``within_days`` back from today. ``poll_seconds`` is how often a file or store is checked for a new
     version (0: never). ``fast=False`` routes scoring through FastAPI too (same answers, slower). ``freeze_gc``
     moves everything built before serving out of the garbage collector's reach (``gc.freeze``), for a process
-    that only serves: fewer and shorter collections, a lower p99.
+    that only serves: fewer and shorter collections, a lower p99. ``docs=False`` leaves out ``/docs``, whose
+    Swagger page loads its script and style from a CDN (``/openapi.json`` stays).
     """
     if tokens is None and not insecure_no_auth:
         raise InputError(
@@ -236,7 +246,7 @@ def create_app(
     enricher = Enricher(universe) if isinstance(universe, pa.Table) else universe
     live = LiveSpec(_source(spec), as_of=as_of, enrichment=enricher is not None, poll_seconds=poll_seconds, log=log)
     scoring = Scoring(limits=limits, enricher=enricher)
-    api = _api(live, scoring, limits, auth=tokens is not None)
+    api = _api(live, scoring, limits, auth=tokens is not None, docs=docs)
     return Gateway(
         api=api,
         live=live,

@@ -128,18 +128,35 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _big_int(text: str) -> int | float:
+    """An integer orjson could not read (beyond 64 bits) as the number it is: a float, or a 422 past a double's
+    range; left an int, it overflows wherever a scorer compares it with a float or a date."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise RequestError(422, "numbers must be finite (an integer beyond ±1.8e308)", "body")
+    return value
+
+
 def _parse(body: bytes) -> tuple[Any, bool]:
     """(the body as JSON, whether orjson read it: then every number in it is finite). orjson first; the standard
     library for what orjson refuses but JSON allows (integers beyond 64 bits), so a valid body is never refused for
-    the parser's sake."""
+    the parser's sake. Bodies are UTF-8 without a byte-order mark (RFC 8259), whichever parser reads them."""
     try:
         return orjson.loads(body), True
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(body, parse_constant=_reject_constant), False
+        text = body.decode("utf-8")  # json.loads(bytes) would also guess UTF-16 and UTF-32, and skip a BOM
+        if text.startswith("\ufeff"):
+            raise RequestError(422, "the body must be UTF-8 JSON without a byte-order mark", "body")
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_int), False
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError(422, "the body is not valid JSON", "body") from None
+
+
+def _int(text: str) -> int | float:
+    value = int(text)
+    return value if -(1 << 63) <= value < 1 << 64 else _big_int(text)
 
 
 def _object(body: bytes, keys: frozenset[str]) -> tuple[dict[str, Any], bool]:

@@ -1,4 +1,5 @@
-"""``icpkit serve``: the HTTP API and the page to try a lead, on one uvicorn worker.
+"""``icpkit serve``: the HTTP API and the page to try a lead, on one uvicorn worker with the limits of
+:mod:`icpkit.api.server` (header time and size, connections, keep-alive).
 
 Thin: options are checked here, the service is :func:`icpkit.api.create_app`. Refuses to start (exit 2) without
 tokens, or without auth on an address other machines can reach.
@@ -49,16 +50,33 @@ def serve(
     ),
     poll: float = typer.Option(1.0, "--poll", min=0, help="Seconds between checks for a new version (0: never)."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="JSON access lines on stderr."),
+    docs: bool = typer.Option(
+        True, "--docs/--no-docs", help="Serve the interactive docs at /docs (its script comes from a CDN)."
+    ),
+    header_timeout: float = typer.Option(
+        10.0, "--header-timeout", help="Seconds a client has to send a request's headers; then it is closed."
+    ),
+    max_header_bytes: int = typer.Option(
+        16_384, "--max-header-bytes", help="Largest request line and headers, in bytes (more: 431)."
+    ),
+    max_connections: int = typer.Option(
+        1_000, "--max-connections", help="Open connections; past it the slowest to send its headers is closed."
+    ),
+    keep_alive: float = typer.Option(5.0, "--keep-alive", help="Seconds an idle connection is kept open."),
+    keep_alive_requests: int = typer.Option(
+        1_000, "--keep-alive-requests", help="Requests on one connection before it is closed."
+    ),
 ) -> None:
     """Serve the ICP over HTTP: POST /v1/score, /v1/score/batch, GET /v1/icp, /healthz, /docs and a page at /."""
     try:
-        import uvicorn
-
         from icpkit.api import JsonLog, Limits, Tokens, create_app, is_loopback
+        from icpkit.api.server import ServerLimits, run
     except ImportError as exc:
         raise _missing_extra(exc.name or "fastapi and uvicorn") from None
     from icpkit.store import Store
 
+    server_limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive, keep_alive_requests)
+    server_limits.check()
     if (spec is None) == (store is None):
         raise InputError("give exactly one of --spec (a YAML file) or --store (serves the promoted version)")
     if insecure_no_auth and not is_loopback(host):
@@ -92,15 +110,23 @@ def serve(
         poll_seconds=poll,
         log=JsonLog(flush_every=0.2) if access_log else JsonLog(None),
         freeze_gc=True,
+        docs=docs,
     )
     served = service.live.current
     auth = "no auth (loopback only)" if tokens is None else f"{len(tokens)} token(s)"
     err_console.print(
         f"serving {escape(served.spec.name)} v{served.version} {served.hash[:10]} on http://{escape(host)}:{port} "
-        f"({auth}; page at /, docs at /docs)",
+        f"({auth}; page at /{', docs at /docs' if docs else ''})",
         highlight=False,
     )
     # no proxy-headers middleware: nothing reads the client address (access lines leave it out on purpose)
-    uvicorn.run(
-        service, host=host, port=port, log_level="warning", access_log=False, server_header=False, proxy_headers=False
+    run(
+        service,
+        host=host,
+        port=port,
+        limits=server_limits,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
     )

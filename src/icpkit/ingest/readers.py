@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pyarrow as pa
@@ -183,6 +184,8 @@ def _error_boundary(source: str) -> Iterator[None]:
         raise UnreadableFileError(message, path=source, row=int(match.group(1)) if match else None) from exc
     except (pa.ArrowException, zipfile.BadZipFile, csv.Error, KeyError, EOFError, OSError, ValueError) as exc:
         raise UnreadableFileError(f"cannot be read: {_clean_message(exc)}", path=source) from exc
+    except ElementTree.ParseError as exc:  # a workbook part that is not well-formed XML
+        raise UnreadableFileError(f"cannot be read: broken XML in the workbook ({exc})", path=source) from exc
 
 
 # ---------------------------------------------------------------------------------------------------- others
@@ -255,9 +258,51 @@ def _read_duckdb(file: Path, table_name: str | None) -> RawTable:
     return RawTable(f"{file}", "duckdb", None, None, list(table.column_names), table, first_row=1)
 
 
+# A workbook is a zip of XML. Real exports unpack to a few times their size (sheet XML compresses about 10:1);
+# a decompression bomb unpacks a megabyte to gigabytes, which openpyxl would hold as Python objects.
+XLSX_MAX_UNPACKED = 256 * 1024 * 1024
+XLSX_MAX_RATIO = 200  # per member, above XLSX_RATIO_FROM bytes unpacked
+XLSX_RATIO_FROM = 16 * 1024 * 1024
+_DTD_MARKS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def check_xlsx_archive(file: Path) -> None:
+    """Refuse a workbook that unpacks far beyond its size, or whose XML declares a DTD, before openpyxl reads it.
+
+    Sizes come from the zip directory, and a member is then read only up to what it declares, so a lying
+    directory cannot unpack more either. Office never writes a DTD: one in a part is an entity bomb or an
+    external entity, and is refused by name.
+    """
+    with zipfile.ZipFile(file) as archive:
+        members = archive.infolist()
+        total = sum(m.file_size for m in members)
+        if total > XLSX_MAX_UNPACKED:
+            raise UnreadableFileError(
+                f"unpacks to {total / 2**20:,.0f} MB, more than {XLSX_MAX_UNPACKED // 2**20} MB: a decompression "
+                "bomb, or a workbook to save as CSV",
+                path=file,
+            )
+        for m in members:
+            if m.file_size > XLSX_RATIO_FROM and m.file_size > XLSX_MAX_RATIO * max(1, m.compress_size):
+                raise UnreadableFileError(
+                    f"part {m.filename!r} unpacks {m.file_size // max(1, m.compress_size):,} times its packed size "
+                    "(a decompression bomb)",
+                    path=file,
+                )
+            if m.filename.lower().endswith((".xml", ".rels", ".vml")):
+                with archive.open(m) as part:
+                    head = part.read(1 << 16)
+                if any(mark in head for mark in _DTD_MARKS):
+                    raise UnreadableFileError(
+                        f"part {m.filename!r} declares a DTD (entities), which a workbook never needs: refused",
+                        path=file,
+                    )
+
+
 def _read_xlsx(file: Path, sheet: str | None) -> RawTable:
     from openpyxl import load_workbook
 
+    check_xlsx_archive(file)
     wb = load_workbook(file, read_only=True, data_only=True)
     try:
         if sheet is not None and sheet not in wb.sheetnames:

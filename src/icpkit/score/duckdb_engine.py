@@ -379,6 +379,8 @@ def _csv_cells(columns: Mapping[str, str]) -> list[str]:
             out.append(f"{neutralise_sql(joined)} AS {ident}")
         elif typ == "VARCHAR":
             out.append(f"{neutralise_sql(ident)} AS {ident}")
+        elif typ == "BLOB":  # Parquet BINARY holding text: written as that text, formula-safe like any other
+            out.append(f"{neutralise_sql(f'coalesce(try(decode({ident})), CAST({ident} AS VARCHAR))')} AS {ident}")
         else:
             out.append(ident)
     return out

@@ -117,8 +117,10 @@ TIER_NAMES: tuple[str, ...] = ("tier1", "tier2", "tier3", "none", "excluded")
 
 WHITESPACE = " \t\n\r"
 # Lenient number in text: optional sign, digits with an optional fraction, optional exponent. No thousands
-# separators (ingest normalises "$1,200"), no inf/nan.
-NUMBER_PATTERN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+# separators (ingest normalises "$1,200"), no inf/nan. The fraction is one optional group after the digits, never
+# ``[0-9]+\.?[0-9]*``: that splits a run of digits two ways, which backtracking engines (Python, Java for Spark)
+# try in quadratic time on a long run followed by a non-digit.
+NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _NUMBER_RE = re.compile(NUMBER_PATTERN)
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})

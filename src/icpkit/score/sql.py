@@ -79,7 +79,7 @@ __all__ = [
 EXPLAIN_COLUMNS = ("matched", "unknown", "exclusions_hit")
 KINDS = ("text", "number", "float", "bool", "date", "timestamp", "list", "null", "other")
 # semantics.NUMBER_PATTERN without backslashes (``[.]`` for ``\.``), so every dialect's string escaping agrees.
-NUMBER_REGEX = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+NUMBER_REGEX = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 DATE_REGEX = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ITEM = "_icp_item"

@@ -122,10 +122,12 @@ _LAST3 = r"([^.]+\.[^.]+\.[^.]+)$"
 _LEGAL_TAIL = r"(\s+(" + "|".join(LEGAL_FORMS) + r"))+$"
 _THE = r"^the\s+"
 
-_re = {k: re.compile(v) for k, v in {"scheme": _SCHEME, "path": _PATH, "at": _BEFORE_AT, "port": _PORT}.items()}
-_re_trailing, _re_www, _re_valid = re.compile(_TRAILING_DOTS), re.compile(_WWW), re.compile(_VALID)
-_re_last2, _re_last3 = re.compile(_LAST2), re.compile(_LAST3)
-_re_legal, _re_the = re.compile(_LEGAL_TAIL), re.compile(_THE)
+# Python runs only the anchored patterns whose classes cannot overlap (linear on a backtracking engine); the
+# others are spelled as string operations in ``_host``, ``registrable_domain`` and ``normalise_name``.
+_re = {"scheme": re.compile(_SCHEME)}
+_re_path_start = re.compile(r"[/?#]")
+_re_www, _re_valid, _re_the = re.compile(_WWW), re.compile(_VALID), re.compile(_THE)
+_LEGAL = frozenset(LEGAL_FORMS)
 
 
 def normalise_host(value: str | None) -> str | None:
@@ -144,11 +146,33 @@ def domain_candidates(host: str | None) -> list[str]:
 
 
 def _host(value: str) -> str | None:
-    h = value.strip().lower()
-    for step in ("scheme", "path", "at", "port"):
-        h = _re[step].sub("", h)
-    h = _re_www.sub("", _re_trailing.sub("", h))
+    """The host, by the same rules as the SQL macros, in string operations where the patterns would backtrack.
+
+    ``re`` tries ``[/?#].*$``, ``\\.+$`` and ``([^.]+\\.[^.]+)$`` at every start, which is quadratic on a long
+    run that fails at its end; DuckDB's engine is linear, Python's is not, and a visitor chooses the value.
+    """
+    h = _re["scheme"].sub("", value.strip().lower())
+    if not h.isascii() and not _encodable(h):  # a lone surrogate (JSON allows one) is no host, and no UTF-8
+        return None
+    if "\n" in h:  # '.' stops at a line break, so the SQL keeps it and the host is invalid there too
+        return None
+    cut = _re_path_start.search(h)
+    if cut is not None:
+        h = h[: cut.start()]
+    h = h.rpartition("@")[2]
+    head, colon, port = h.rpartition(":")
+    if colon and (not port or (port.isascii() and port.isdigit())):
+        h = head
+    h = _re_www.sub("", h.rstrip("."))
     return h if _re_valid.match(h) else None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def registrable_domain(value: str | None) -> str | None:
@@ -158,15 +182,13 @@ def registrable_domain(value: str | None) -> str | None:
     h = _host(value)
     if h is None:
         return None
-    last2 = _re_last2.search(h)
-    last3 = _re_last3.search(h)
-    if last2 is None:
-        return None
+    labels = h.split(".")  # a valid host has two or more labels, none empty
+    last2 = ".".join(labels[-2:])
     if h in TWO_LEVEL_SUFFIXES:
         return None
-    if last3 is not None and last2.group(1) in TWO_LEVEL_SUFFIXES:
-        return last3.group(1)
-    return last2.group(1)
+    if len(labels) > 2 and last2 in TWO_LEVEL_SUFFIXES:
+        return ".".join(labels[-3:])
+    return last2
 
 
 def is_free_mail(domain: str | None) -> bool:
@@ -184,7 +206,10 @@ def normalise_name(value: str | None) -> str | None:
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.replace("&", " and ").replace(".", "").replace("'", "").replace("\u2019", "")
     s = re.sub(r"[^a-z0-9]+", " ", s).strip()
-    s = _re_legal.sub("", _re_the.sub("", s)).strip()
+    words = _re_the.sub("", s).split(" ")
+    while len(words) > 1 and words[-1] in _LEGAL:  # _LEGAL_TAIL: trailing legal forms, never the first word
+        words.pop()
+    s = " ".join(words).strip()
     return s or None
 
 
