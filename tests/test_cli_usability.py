@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,50 @@ def test_report_on_noise_exits_1(tmp_path, capsys):
     code = main(["report", "-a", str(files["accounts"]), "-d", str(files["deals"]), "-o", str(out), "--no-validate"])
     assert code == 1
     assert "no reliable signal" in capsys.readouterr().out and out.exists()
+
+
+def test_version_prints_the_package_version(capsys):
+    import icpkit
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"icpkit {icpkit.__version__}\n"
+
+
+@pytest.fixture(scope="module")
+def scored_setup(tmp_path_factory):
+    """A spec built on a planted history, and its accounts as a CSV of records to score."""
+    from icpkit import ICPBuilder
+    from icpkit.spec import dump_spec
+
+    folder = tmp_path_factory.mktemp("pipe")
+    history = generate(1500, seed=3)
+    spec = folder / "icp.yaml"
+    spec.write_text(dump_spec(ICPBuilder().fit(history.dataset()).spec))
+    files = write_csv(history, folder, style="canonical")
+    return spec, files["accounts"]
+
+
+def _icpkit(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run([sys.executable, "-m", "icpkit", *args], input=stdin, capture_output=True, env=env)
+
+
+def test_score_reads_stdin_and_writes_csv_to_stdout(scored_setup, tmp_path):
+    spec, records = scored_setup
+    as_file = tmp_path / "scored.csv"
+    assert _icpkit("score", str(records), "--spec", str(spec), "--out", str(as_file)).returncode == 0
+    piped = _icpkit("score", "-", "--spec", str(spec), "--out", "-", stdin=records.read_bytes())
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert piped.stdout == as_file.read_bytes()  # stdout holds the rows only; the summary went to stderr
+    assert b"records scored" in piped.stderr and b"stdout" in piped.stderr
+    mixed = _icpkit("score", "-", "--spec", str(spec), "--out", str(tmp_path / "b.csv"), stdin=records.read_bytes())
+    assert mixed.returncode == 0 and (tmp_path / "b.csv").read_bytes() == as_file.read_bytes()
+
+
+def test_score_bad_stdin_names_the_stream_and_prints_no_rows(scored_setup):
+    spec, _ = scored_setup
+    bad = b"account_id,employees\n"  # a header and no rows
+    run = _icpkit("score", "-", "--spec", str(spec), "--out", "-", stdin=bad)
+    assert run.returncode == 2 and run.stdout == b""
+    err = run.stderr.decode()
+    assert "<stdin>" in err and "Traceback" not in err and "icpkit-score-" not in err
