@@ -26,6 +26,7 @@ from icpkit.errors import (
     UnmappedStageError,
     UnreadableFileError,
 )
+from icpkit.frames import as_arrow
 from icpkit.ingest.canonical import (
     Assembled,
     assemble,
@@ -94,7 +95,7 @@ class _Issues:
 def _read(source: Source, kind: TableKind, encoding: str | None) -> RawTable:
     if isinstance(source, str | Path):
         return read_raw(source, encoding=encoding)
-    table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
+    table = as_arrow(source, f"{kind.value} table")
     if table.num_rows == 0:
         raise UnreadableFileError("has no rows", path=f"<{kind.value} table>")
     return RawTable(f"<{kind.value} table>", "arrow", None, None, list(table.column_names), table, first_row=1)
