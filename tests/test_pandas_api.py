@@ -52,3 +52,18 @@ def test_something_else_is_a_clear_error(history):
 def test_load_dataset_names_the_table_a_wrong_object_was_given_for(history):
     with pytest.raises(InputError, match="deals table must be an Arrow table or a pandas DataFrame, got dict"):
         load_dataset(history.accounts.to_pandas(), {"deal_id": [1]})
+
+
+def test_spec_score_and_score_file_take_a_dataframe(history, tmp_path):
+    import pyarrow.csv as pacsv
+
+    from icpkit import score_file
+
+    spec = ICPBuilder().fit(history.dataset()).spec
+    frame = history.accounts.to_pandas()
+    expected = score_table(spec, history.accounts).column("score").to_pylist()
+    assert spec.score(frame).column("score").to_pylist() == expected  # a table, not its column names
+    out = tmp_path / "scored.csv"
+    summary = score_file(spec, frame, out, keep_order=True, progress=False)
+    assert summary.rows == 1500
+    assert pacsv.read_csv(out).column("score").to_pylist() == expected
