@@ -5,7 +5,7 @@ labels or API names, numbers arrive as text (``"1,200"``, ``"$2.5M"``, ``"51-200
 *expected* close date (after the day of the export), and the CRM writes fields *because* an account became a
 customer (HubSpot Lifecycle Stage, Salesforce Type = Customer - Direct, Pipedrive Won deals…): each separates won
 from lost perfectly and must never become a criterion. These functions write such exports, seeded and small
-enough for tests (a few thousand accounts in about a second), so that a correct build can be held to the planted
+enough for tests (a few thousand accounts), so that a correct build can be held to the planted
 ICP: industry, an employee band, a technology and a recent funding round drive who wins and who stays.
 
 Every export is written as CSV and as Parquet (every column a string, as a converted export is) in one folder:

@@ -19,8 +19,13 @@ def dry_run(target: str, venv: Path) -> list[str]:
     """The commands ``make TARGET`` would run on a clean clone (no virtual environment yet)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # under make test
     run = subprocess.run(
-        ["make", "-n", "-s", "-C", str(REPO), target, f"VENV={venv}"], capture_output=True, text=True, check=True
+        ["make", "-n", "-s", "--no-print-directory", "-C", str(REPO), target, f"VENV={venv}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     return run.stdout.splitlines()
 
