@@ -1,20 +1,31 @@
-# The two commands of the README: `make demo` and `make test`. Each sets up its own virtual environment.
+# The two commands of the README: `make demo` and `make test`. Each sets up the virtual environment it needs:
+# the demo only the runtime dependencies (what it runs), the tests the development extras too (Spark, the API
+# server, PostgreSQL driver, fuzzers: most of the download), on top of the same environment.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+STAMP := $(DEV)
 
 .PHONY: demo test lint setup clean bench audit
 
-$(STAMP): pyproject.toml src/icpkit/_native.c
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml src/icpkit/_native.c | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+# the development extras include the runtime: a dev install also satisfies the demo
+$(DEV): pyproject.toml src/icpkit/_native.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV) $(RUNTIME)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/icpkit demo
 
 # The test suite runs every engine for real: PostgreSQL and Chromium are installed (Debian packages) and started

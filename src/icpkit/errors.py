@@ -1,6 +1,7 @@
 """The one error hierarchy of icpkit.
 
-Every error a user can cause is an ``IcpkitError``; the CLI turns it into one readable message and exit code 2,
+Every error a user can cause is an ``IcpkitError``; the CLI turns it into one readable message and exit code 2
+(1 for ``InsufficientSignalError``: a failed check, not bad input),
 so a RevOps user never sees a stack trace for a bad file. Errors about input carry where the problem is: the file,
 the row as a spreadsheet shows it (header = row 1) and the column.
 
@@ -158,7 +159,12 @@ class DataError(IcpkitError):
 
 
 class InsufficientSignalError(DataError):
-    """Too little signal to learn an ICP from; the message says what data would help."""
+    """Too little signal to learn an ICP from; the message says what data would help.
+
+    Exit code 1, not 2: the input is fine, the check "is there an ICP signal" failed (as ``build`` on noise).
+    """
+
+    exit_code = 1
 
 
 class EngineError(IcpkitError):

@@ -2,7 +2,8 @@
 
 Reads the files exactly as ``build`` does (``load_dataset``) and prints the preset and why, each header's
 canonical name, column types, row and outcome counts, coverage and every problem. Bad input exits 2 through the
-one error boundary in ``icpkit.cli``.
+one error boundary in ``icpkit.cli``, with the problems of every file at once: ``load_dataset`` still reads and
+checks the other files when one is missing, unreadable or lacks a required column.
 """
 
 from __future__ import annotations

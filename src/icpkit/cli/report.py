@@ -3,6 +3,7 @@
 Thin: reads the files, runs what the report needs (build on all the data, the held-out validation, the universe
 sizing when ``--universe`` is given), calls :func:`icpkit.report.render_report` and writes the HTML atomically.
 With ``--spec`` the document shows that spec; the appendix still lists every candidate of a build on the data.
+Without ``--spec`` and with no reliable signal the document says so, and the exit code is 1, as ``build``'s.
 """
 
 from __future__ import annotations
@@ -149,3 +150,5 @@ def report(
     else:
         state = "no reliable signal — the report says so" if summary["no_signal"] else "ICP with evidence"
         console.print(f"report written → {written} ({state})", highlight=False, soft_wrap=True)
+    if spec is None and summary["no_signal"]:  # the document is written, but the check "is there an ICP" failed
+        raise typer.Exit(1)

@@ -2,19 +2,26 @@
 
 Thin: options are parsed here, the work is ``icpkit.score.duckdb_engine.score_file`` (DuckDB or the Python
 reference engine) or ``icpkit.score.spark.score_parquet``. Output is written to a temporary file beside the target
-and renamed, so a failed run never leaves a half-written file.
+and renamed, so a failed run never leaves a half-written file. ``-`` reads the records from stdin and writes CSV to
+stdout (only once the run has succeeded), so ``icpkit score`` sits in a shell pipe; the summary then goes to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from icpkit.cli import app, console
+from icpkit.cli import app, console, err_console
 from icpkit.errors import InputError
 from icpkit.score.engines import get_engine
 from icpkit.score.export import CRM_FORMATS
@@ -26,9 +33,11 @@ __all__ = ["score"]
 
 @app.command()
 def score(
-    source: Path = typer.Argument(..., help="Records to score: CSV/Excel/JSON export, Parquet, or file.duckdb::table."),
+    source: Path = typer.Argument(
+        ..., help="Records to score: CSV/Excel/JSON export, Parquet, file.duckdb::table, or - for stdin."
+    ),
     spec: Path = typer.Option(..., "--spec", "-s", help="ICP spec (YAML)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output: .parquet, .csv or .jsonl."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output: .parquet, .csv or .jsonl, or - for CSV on stdout."),
     preset: str | None = typer.Option(None, "--preset", "-p", help="hubspot, salesforce, pipedrive or generic."),
     mapping: list[str] = typer.Option([], "--map", "-m", help="'Header=canonical' (repeatable) or a mapping .yaml."),
     engine: str = typer.Option("duckdb", "--engine", "-e", help="duckdb (files, default), python or spark."),
@@ -47,6 +56,75 @@ def score(
     ),
 ) -> None:
     """Score records: one row per input record with its id, score, tier, route and the explanation."""
+    with _pipe_ends(source, out) as (source_file, out_file):
+        _score(source_file, spec, out_file, preset, mapping, engine, as_of, explain, fmt, memory_limit, keep_order,
+               as_json, columns, shown=out)  # fmt: skip
+
+
+_STDIO = Path("-")
+
+
+@contextlib.contextmanager
+def _pipe_ends(source: Path, out: Path) -> Iterator[tuple[Path, Path]]:
+    """``-`` as the source or the output: stdin is saved to a file first (every reader needs to seek), and the
+    output goes to a file that is copied to stdout after a successful run, so a failed run prints no rows."""
+    if source != _STDIO and out != _STDIO:
+        yield source, out
+        return
+    with tempfile.TemporaryDirectory(prefix="icpkit-score-") as folder:
+        source_file, out_file = source, out
+        if source == _STDIO:
+            data = sys.stdin.buffer.read()
+            start = data.lstrip()[:1]
+            source_file = Path(folder) / (
+                "stdin.jsonl" if start == b"{" else "stdin.json" if start == b"[" else "stdin.csv"
+            )
+            source_file.write_bytes(data)
+        if out == _STDIO:
+            out_file = Path(folder) / "scored.csv"
+        try:
+            yield source_file, out_file
+        except InputError as exc:  # name the stream, not the file it was saved to
+            if source == _STDIO:
+                _rename_path(exc, str(source_file), "<stdin>")
+            raise
+        if out == _STDIO:
+            sys.stdout.flush()
+            with open(out_file, "rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+
+
+def _rename_path(exc: InputError, old: str, new: str) -> None:
+    if exc.path == old:
+        exc.path = new
+    exc.problems = [dataclasses.replace(p, path=new) if p.path == old else p for p in exc.problems]
+    exc.args = (str(exc),)
+
+
+def _score(
+    source: Path,
+    spec: Path,
+    out: Path,
+    preset: str | None,
+    mapping: list[str],
+    engine: str,
+    as_of: str | None,
+    explain: bool,
+    fmt: str | None,
+    memory_limit: str | None,
+    keep_order: bool,
+    as_json: bool,
+    columns: str | None,
+    *,
+    shown: Path,
+) -> None:
+    to_stdout = shown == _STDIO
+    if to_stdout and out.suffix.lower() != ".csv":
+        raise InputError("--out - writes CSV")
+    if to_stdout and engine == "spark":
+        raise InputError("--out - is not available with --engine spark (it writes a Parquet folder)")
+    say = err_console if to_stdout else console
     if fmt is not None and fmt not in CRM_FORMATS:
         raise InputError(f"--format must be one of {', '.join(CRM_FORMATS)}, got '{fmt}'")
     try:
@@ -77,32 +155,33 @@ def score(
             preset=preset,
             mapping=mapping or None,
             memory_limit=memory_limit,
-            progress=not as_json and console.is_terminal,
+            progress=not as_json and say.is_terminal,
             engine=chosen.name,
             keep_order=keep_order,
             outputs=[c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None,
         )
         summary = {"rows": result.rows, "tiers": result.tier_counts}
-    summary |= {"output": str(out), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}
+    summary |= {"output": str(shown), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}
     if icp.personas:
         summary["personas"] = _persona_counts(out, crm=fmt is not None, spark=chosen.name == "spark")
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(json.dumps(summary, indent=2), err=to_stdout)
         return
-    console.print(f"{summary['rows']:,} records scored → {out}", highlight=False, soft_wrap=True)
+    where = "stdout" if to_stdout else out
+    say.print(f"{summary['rows']:,} records scored → {where}", highlight=False, soft_wrap=True)
     table = Table()
     table.add_column("tier")
     table.add_column("records", justify="right")
     for name in TIER_NAMES:
         table.add_row(name, f"{summary['tiers'].get(name, 0):,}")
-    console.print(table)
+    say.print(table)
     if "personas" in summary:
         people = Table()
         people.add_column("persona")
         people.add_column("records", justify="right")
         for name, n in summary["personas"].items():
             people.add_row(name, f"{n:,}")
-        console.print(people)
+        say.print(people)
 
 
 def _persona_counts(out: Path, *, crm: bool, spark: bool) -> dict[str, int]:

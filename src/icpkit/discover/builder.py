@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from icpkit.cohorts import TOP_SHARE, CohortResult, assign_cohorts
 from icpkit.discover.discoverer import Discoverer, Progress, shares_of_tiers
+from icpkit.frames import TableLike, as_arrow
 from icpkit.ingest.schema import ColumnKind, Dataset
 from icpkit.spec.model import ICPSpec
 
@@ -83,15 +84,16 @@ class ICPBuilder:
 
     def fit(
         self,
-        accounts: pa.Table | Dataset,
-        deals: pa.Table | None = None,
-        subscriptions: pa.Table | None = None,
+        accounts: TableLike | Dataset,
+        deals: TableLike | None = None,
+        subscriptions: TableLike | None = None,
         *,
         kinds: dict[str, ColumnKind] | None = None,
     ) -> BuildResult:
         """Assign cohorts, discover criteria and exclusions, and return the spec with its evidence.
 
-        Raises ``InsufficientSignalError`` when too few accounts are high-value retained to learn from.
+        Tables are Arrow tables or pandas DataFrames. Raises ``InsufficientSignalError`` when too few accounts are
+        high-value retained to learn from.
         """
         if isinstance(accounts, Dataset):
             ds = accounts
@@ -99,6 +101,9 @@ class ICPBuilder:
             subscriptions = ds.subscriptions if subscriptions is None else subscriptions
             kinds = kinds or ds.kinds.get("accounts")
             accounts = ds.accounts
+        accounts = as_arrow(accounts, "accounts")  # a pandas DataFrame too
+        deals = None if deals is None else as_arrow(deals, "deals")
+        subscriptions = None if subscriptions is None else as_arrow(subscriptions, "subscriptions")
         cohorts = assign_cohorts(
             accounts,
             deals=deals,

@@ -26,6 +26,7 @@ from icpkit.errors import (
     UnmappedStageError,
     UnreadableFileError,
 )
+from icpkit.frames import as_arrow
 from icpkit.ingest.canonical import (
     Assembled,
     assemble,
@@ -95,7 +96,7 @@ class _Issues:
 def _read(source: Source, kind: TableKind, encoding: str | None) -> RawTable:
     if isinstance(source, str | Path):
         return read_raw(source, encoding=encoding)
-    table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
+    table = as_arrow(source, f"{kind.value} table")
     if table.num_rows == 0:
         raise UnreadableFileError("has no rows", path=f"<{kind.value} table>")
     return RawTable(f"<{kind.value} table>", "arrow", None, None, list(table.column_names), table, first_row=1)
@@ -115,14 +116,38 @@ def _choose_preset(
 
 def _prepare(
     raws: Mapping[TableKind, RawTable], preset: Preset, config: MappingConfig, issues: _Issues
-) -> dict[TableKind, Resolution]:
+) -> tuple[dict[TableKind, Resolution], set[TableKind]]:
+    """Each table's column resolution, and the tables that lack a required column (they cannot be assembled)."""
     resolutions = {}
+    incomplete = set()
     for kind, raw in raws.items():
         res = resolve_columns(raw.columns, kind, preset, config)
         constants = config.constants.get(kind, {})
-        issues.add(check_required(res, raw.columns, raw.path, constants), MissingColumnError)
+        missing = check_required(res, raw.columns, raw.path, constants)
+        issues.add(missing, MissingColumnError)
+        if missing:
+            incomplete.add(kind)
         resolutions[kind] = res
-    return resolutions
+    return resolutions, incomplete
+
+
+def _read_all(
+    given: Mapping[TableKind, Source | None], encoding: str | None, issues: _Issues
+) -> dict[TableKind, RawTable]:
+    """Read every given file; one that cannot be read becomes a problem and the others are still read and checked,
+    so a single run lists what is wrong in every file."""
+    raws = {}
+    for kind, source in given.items():
+        if source is None:
+            continue
+        try:
+            raws[kind] = _read(source, kind, encoding)
+        except InputError as exc:
+            problems = exc.problems or [Problem(exc.message, exc.path, exc.row, exc.column)]
+            issues.add(problems, type(exc))
+    if not raws:
+        issues.raise_errors()
+    return raws
 
 
 def _report_columns(asm: Assembled, table: pa.Table) -> list[ColumnReport]:
@@ -342,30 +367,32 @@ def load_dataset(
         TableKind.SUBSCRIPTIONS: subscriptions,
         TableKind.LEADS: leads,
     }
-    raws = {k: _read(v, k, encoding) for k, v in given.items() if v is not None}
-    chosen, choice = _choose_preset(raws, preset, config)
     issues = _Issues()
+    raws = _read_all(given, encoding, issues)
+    chosen, choice = _choose_preset(raws, preset, config)
     for raw in raws.values():
         issues.add(raw.problems)
-    resolutions = _prepare(raws, chosen, config, issues)
-    issues.raise_errors()  # without the required columns nothing below makes sense
+    resolutions, incomplete = _prepare(raws, chosen, config, issues)
 
+    # Tables with their required columns are assembled and checked even when another file failed, so one run
+    # lists every problem; nothing is returned unless there is none.
     asm = {
         k: assemble(raws[k], resolutions[k], constants=config.constants.get(k), industry_enum=chosen.industry_enum)
         for k in raws
+        if k not in incomplete
     }
     for a in asm.values():
         issues.add(a.problems, BadValueError)
 
     tables: dict[str, pa.Table] = {}
-    acc_path = raws[TableKind.ACCOUNTS].path
-    tables["accounts"] = _accounts(asm[TableKind.ACCOUNTS], acc_path, issues)
+    if TableKind.ACCOUNTS in asm:
+        tables["accounts"] = _accounts(asm[TableKind.ACCOUNTS], raws[TableKind.ACCOUNTS].path, issues)
     outcome_counts = None
     if TableKind.DEALS in asm:
         tables["deals"], outcome_counts = _deals(
-            asm[TableKind.DEALS], tables["accounts"], raws[TableKind.DEALS].path, chosen, stages, issues
+            asm[TableKind.DEALS], tables.get("accounts"), raws[TableKind.DEALS].path, chosen, stages, issues
         )
-    if TableKind.SUBSCRIPTIONS in asm:
+    if TableKind.SUBSCRIPTIONS in asm and "accounts" in tables:
         subs = asm[TableKind.SUBSCRIPTIONS].table
         known = pc.is_in(pc.cast(subs.column("account_id"), pa.string()), value_set=tables["accounts"]["account_id"])
         unknown = int(pc.sum(pc.invert(pc.fill_null(known, False))).as_py() or 0)
@@ -375,7 +402,8 @@ def load_dataset(
                 path=raws[TableKind.SUBSCRIPTIONS].path,
                 column="account_id",
             )
-        tables["subscriptions"] = subs
+    if TableKind.SUBSCRIPTIONS in asm:
+        tables["subscriptions"] = asm[TableKind.SUBSCRIPTIONS].table
     if TableKind.LEADS in asm:
         tables["leads"] = asm[TableKind.LEADS].table
     issues.raise_errors()
@@ -460,7 +488,7 @@ def load_table(
     chosen, choice = _choose_preset({kind: raw}, preset, config)
     issues = _Issues()
     issues.add(raw.problems)
-    res = _prepare({kind: raw}, chosen, config, issues)[kind]
+    res = _prepare({kind: raw}, chosen, config, issues)[0][kind]
     issues.raise_errors()
     asm = assemble(raw, res, constants=config.constants.get(kind), industry_enum=chosen.industry_enum)
     issues.add(asm.problems, BadValueError)

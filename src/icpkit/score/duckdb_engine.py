@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 
 from icpkit.csvsafe import output_error
 from icpkit.errors import EngineError, FileNotFoundInputError, IcpkitError, InputError, OutputError
+from icpkit.frames import TableLike, as_arrow
 from icpkit.score.semantics import TIER_NAMES, scoring_date
 from icpkit.score.sql import (
     EXPLAIN_COLUMNS,
@@ -388,7 +389,7 @@ def _csv_cells(columns: Mapping[str, str]) -> list[str]:
 
 def score_file(
     spec: ICPSpec,
-    source: str | Path | pa.Table,
+    source: str | Path | TableLike,
     out: str | Path,
     *,
     as_of: dt.date | None = None,
@@ -422,6 +423,8 @@ def score_file(
     halves the writing); ``tier`` must be among them, since the summary counts it.
     """
     started = time.perf_counter()
+    if not isinstance(source, str | Path):
+        source = as_arrow(source, "records")  # a pandas DataFrame is scored as the Arrow table it converts to
     as_of = scoring_date(as_of)  # the scoring date of the whole run, even one that passes midnight
     out = Path(out)
     kind = _format_of(out, fmt)

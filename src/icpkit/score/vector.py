@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icpkit.errors import SpecError
+from icpkit.frames import TableLike, as_arrow
 from icpkit.score.persona import apply_personas_table
 from icpkit.score.semantics import (
     FALSE_WORDS,
@@ -234,15 +235,16 @@ def _list_column(mask: np.ndarray, ids: Sequence[str]) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
-def score_table(spec: ICPSpec, table: pa.Table, *, as_of: dt.date | None = None, explain: bool = True) -> pa.Table:
+def score_table(spec: ICPSpec, table: TableLike, *, as_of: dt.date | None = None, explain: bool = True) -> pa.Table:
     """Every input column plus ``score``, ``tier``, ``route``, ``layer_<name>``, the explanation lists and, when the
     spec defines personas, ``persona`` and ``persona_match`` (routing rules may set ``route``).
 
     A spec field absent from the table reads as missing in every row (unknown). Output columns already present
     in the input (a file scored before) are replaced. A multi-segment spec is scored against every segment and the
     best-fitting one is named (``score.segments``). ``as_of`` is the scoring date ``within_days`` counts back
-    from (default today).
+    from (default today). ``table`` may be a pandas DataFrame; the result is Arrow.
     """
+    table = as_arrow(table, "records")
     if spec.segments is not None:
         from icpkit.score.segments import score_segments_table
 

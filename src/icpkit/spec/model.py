@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 LAYERS: tuple[str, ...] = ("firmographic", "technographic", "behavioral", "trigger", "economic")
+_TABLES = ("Table", "DataFrame")  # what ICPSpec.score scores as a table (Arrow, pandas), by type name: no import
 
 
 class Op(StrEnum):
@@ -414,7 +415,8 @@ class ICPSpec(_Frozen):
         return content_hash(self)
 
     def score(self, records: Any, *, as_of: dt.date | None = None) -> Any:
-        """Score one record (a mapping -> ``ScoreResult``), many (an iterable -> list) or a ``pyarrow.Table``.
+        """Score one record (a mapping -> ``ScoreResult``), many (an iterable -> list) or a table (a ``pyarrow.Table``
+        or a pandas ``DataFrame`` -> an Arrow table).
 
         A spec with ``segments`` scores against every segment (see :mod:`icpkit.score.segments`).
         """
@@ -423,7 +425,7 @@ class ICPSpec(_Frozen):
 
             if isinstance(records, Mapping):
                 return compile_segment_scorer(self, as_of=as_of)(records)
-            if type(records).__name__ == "Table":
+            if type(records).__name__ in _TABLES:
                 from icpkit.score.vector import score_table
 
                 return score_table(self, records, as_of=as_of)
@@ -432,7 +434,7 @@ class ICPSpec(_Frozen):
 
         if isinstance(records, Mapping):
             return compile_scorer(self, as_of=as_of)(records)
-        if type(records).__name__ == "Table":
+        if type(records).__name__ in _TABLES:
             from icpkit.score.vector import score_table
 
             return score_table(self, records, as_of=as_of)
