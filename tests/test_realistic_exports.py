@@ -121,10 +121,7 @@ def test_no_outcome_recording_field_in_the_spec(crm):
 # ---------------------------------------------------------------------------------------------------- clock
 
 
-@pytest.mark.parametrize(
-    "crm", [pytest.param("hubspot", marks=xfail(FUTURE_AS_OF)), pytest.param("salesforce", marks=xfail(FUTURE_AS_OF)),
-            "pipedrive"],
-)  # fmt: skip
+@pytest.mark.parametrize("crm", CRMS)
 def test_as_of_is_the_last_past_event(crm):
     b = built(crm)
     assert b.export.latest_expected_close > b.export.export_date  # the trap is there
@@ -309,10 +306,7 @@ def test_api_score_and_sql_agree_on_a_pinned_date(crm, tmp_path):
     _agree(crm, pinned, pinned, 365, tmp_path)
 
 
-@pytest.mark.parametrize(
-    "crm", [pytest.param(c, marks=xfail("score and sql count recency from the spec's as_of, the API from today"))
-            for c in CRMS],
-)  # fmt: skip
+@pytest.mark.parametrize("crm", CRMS)
 def test_api_score_and_sql_agree_on_today(crm, tmp_path):
     """Unpinned, every door scores on today's date. The window reaches from today to half a year before the
     export, whatever day the test runs, so recency matters on today's date too."""
