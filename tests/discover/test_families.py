@@ -88,3 +88,37 @@ def test_names_alone_do_not_make_a_family() -> None:
 )
 def test_stems(name: str, expected: str | None) -> None:
     assert stem(name) == expected
+
+
+def test_one_exclusion_for_a_date_and_its_year() -> None:
+    from icpkit.cohorts import COHORTS, CohortResult
+    from icpkit.discover import Discoverer
+
+    as_of = dt.date(2025, 6, 30)
+    n = 4000
+    days = (np.arange(n) * 7919) % 2190  # signups spread over six years
+    dates = [as_of - dt.timedelta(days=int(d)) for d in days]
+    recent = days <= 365
+    # cohorts: 0 high-value retained, 1 low-value retained, 2 churned, 3 never closed
+    code = np.where(np.arange(n) % 10 < 2, 0, np.where(np.arange(n) % 10 < 6, 1, np.where(np.arange(n) % 10 < 7, 2, 3)))
+    code = np.where(recent & (code == 1), 2, code)  # customers who signed up in the last year churn
+    accounts = pa.table(
+        {
+            "account_id": [f"a{i}" for i in range(n)],
+            "signup_date": dates,
+            "signup_year": [float(d.year) for d in dates],
+            "region": np.where(np.arange(n) % 2 == 0, "North", "South"),
+        }
+    )
+    codes = code.astype(np.int8)
+    labels = pa.table({"account_id": accounts["account_id"], "cohort": [COHORTS[c] for c in codes]})
+    sizes = {name: int((codes == i).sum()) for i, name in enumerate(COHORTS)}
+    d = Discoverer(behavioral=False).fit(accounts, CohortResult(labels, codes, as_of, dt.date(2023, 6, 30), sizes))
+    fields = [e.field for e in d.exclusions_]
+    assert len([f for f in fields if f.startswith("signup")]) == 1, d.exclusions_
+    (excl,) = [e for e in d.exclusions_ if e.field.startswith("signup")]
+    other = ({"signup_date", "signup_year"} - {excl.field}).pop()
+    assert excl.evidence is not None and excl.evidence.folded == [other]
+    assert f"folded in: {other}" in excl.reason
+    rows = [r for r in d.candidates_table().to_pylist() if r["test"] == "exclusion" and r["field"] == other]
+    assert rows and any(r["status"] == "folded" and f"same attribute as {excl.field}" in r["note"] for r in rows)
