@@ -5,14 +5,15 @@ wall clock, so a build is reproducible):
 
 - ``high_value_retained``: a customer not churned at ``as_of``, in the top ``top_share`` of retained customers by
   value (ARR, or revenue to date with ``value="ltv"``), or with expansion ARR when ``expansion_is_high_value``.
+  Customers tied at the cut go in or out together (``ValueCut``), so row order never decides who is high value.
 - ``low_value_retained``: the other retained customers.
 - ``churned``: a customer whose churn falls in the outcome window (``window_months`` before ``as_of``).
 - ``never_closed``: lost deals in the window and no deal ever won.
 - ``open``: no outcome yet (no deals, only open deals) or an outcome outside the window; scored, never learned from.
 
 A customer is an account with a won deal, positive ARR, a ``customer_since`` date or a subscription. Whatever is
-missing is worked around and said in ``notes``: no ARR -> won deal amounts; no churn information -> nobody churned.
-Everything runs in one DuckDB query over the Arrow tables.
+missing is worked around and said in ``notes``: no ARR -> won deal amounts; no churn information -> nobody churned;
+no spread in value -> every retained customer is high value. Everything runs in DuckDB over the Arrow tables.
 """
 
 from __future__ import annotations

@@ -12,11 +12,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from icpkit.discover import ICPBuilder
+from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.discover.families import find_families, stem
 from icpkit.discover.profile import profile_fields
 from icpkit.ingest import load_dataset
-from icpkit.ingest.schema import ColumnKind
+from icpkit.ingest.schema import ColumnKind, Dataset
+from icpkit.score.engines import get_engine
 from icpkit.synth import generate, write_csv
 
 FAMILY = ("last_funding_date", "last_funding_month", "last_funding_quarter", "last_funding_year")
@@ -46,9 +47,14 @@ def test_period_columns_read_as_dates_and_year_as_number(exported: dict[str, Pat
     assert [kinds[c] for c in FAMILY] == [ColumnKind.DATE, ColumnKind.DATE, ColumnKind.DATE, ColumnKind.NUMERIC]
 
 
-def test_one_criterion_for_a_date_and_its_month_quarter_and_year(exported: dict[str, Path]) -> None:
+@pytest.fixture(scope="module")
+def built(exported: dict[str, Path]) -> tuple[Dataset, BuildResult]:
     ds = load_dataset(exported["accounts"], exported["deals"]).dataset
-    result = ICPBuilder(name="t").fit(ds)
+    return ds, ICPBuilder(name="t").fit(ds)
+
+
+def test_one_criterion_for_a_date_and_its_month_quarter_and_year(built: tuple[Dataset, BuildResult]) -> None:
+    _, result = built
     spec = result.spec
     used = [c.field for _, c in spec.criteria()] + [e.field for e in spec.exclusions]
     assert len([f for f in used if f in FAMILY]) == 1, used
@@ -62,6 +68,18 @@ def test_one_criterion_for_a_date_and_its_month_quarter_and_year(exported: dict[
     note = next(n for n in result.notes if "hold one attribute" in n)
     assert all(name in note for name in FAMILY) and f"kept: {crit.field}" in note
     assert not any(c.field == "last_funding_year" and c.value[1] == 1005 for _, c in spec.criteria())
+
+
+def test_the_kept_period_column_scores_as_the_build_read_it(built: tuple[Dataset, BuildResult]) -> None:
+    # months read as their first day at ingest: every engine scores the typed table as the build counted it
+    ds, result = built
+    assert any(c.field == "last_funding_month" for _, c in result.spec.criteria())
+    table = ds.accounts
+    for col in result.behavior.column_names:
+        table = table.append_column(col, result.behavior[col])
+    for engine in ("python", "duckdb"):
+        out = get_engine(engine).score_table(result.spec, table, as_of=result.cohorts.as_of, explain=False)
+        assert np.array_equal(np.asarray(out["score"].to_numpy(), dtype=np.int64), result.scores), engine
 
 
 def test_names_alone_do_not_make_a_family() -> None:
@@ -88,3 +106,37 @@ def test_names_alone_do_not_make_a_family() -> None:
 )
 def test_stems(name: str, expected: str | None) -> None:
     assert stem(name) == expected
+
+
+def test_one_exclusion_for_a_date_and_its_year() -> None:
+    from icpkit.cohorts import COHORTS, CohortResult
+    from icpkit.discover import Discoverer
+
+    as_of = dt.date(2025, 6, 30)
+    n = 4000
+    days = (np.arange(n) * 7919) % 2190  # signups spread over six years
+    dates = [as_of - dt.timedelta(days=int(d)) for d in days]
+    recent = days <= 365
+    # cohorts: 0 high-value retained, 1 low-value retained, 2 churned, 3 never closed
+    code = np.where(np.arange(n) % 10 < 2, 0, np.where(np.arange(n) % 10 < 6, 1, np.where(np.arange(n) % 10 < 7, 2, 3)))
+    code = np.where(recent & (code == 1), 2, code)  # customers who signed up in the last year churn
+    accounts = pa.table(
+        {
+            "account_id": [f"a{i}" for i in range(n)],
+            "signup_date": dates,
+            "signup_year": [float(d.year) for d in dates],
+            "region": np.where(np.arange(n) % 2 == 0, "North", "South"),
+        }
+    )
+    codes = code.astype(np.int8)
+    labels = pa.table({"account_id": accounts["account_id"], "cohort": [COHORTS[c] for c in codes]})
+    sizes = {name: int((codes == i).sum()) for i, name in enumerate(COHORTS)}
+    d = Discoverer(behavioral=False).fit(accounts, CohortResult(labels, codes, as_of, dt.date(2023, 6, 30), sizes))
+    fields = [e.field for e in d.exclusions_]
+    assert len([f for f in fields if f.startswith("signup")]) == 1, d.exclusions_
+    (excl,) = [e for e in d.exclusions_ if e.field.startswith("signup")]
+    other = ({"signup_date", "signup_year"} - {excl.field}).pop()
+    assert excl.evidence is not None and excl.evidence.folded == [other]
+    assert f"folded in: {other}" in excl.reason
+    rows = [r for r in d.candidates_table().to_pylist() if r["test"] == "exclusion" and r["field"] == other]
+    assert rows and any(r["status"] == "folded" and f"same attribute as {excl.field}" in r["note"] for r in rows)
