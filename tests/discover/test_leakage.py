@@ -218,6 +218,22 @@ def test_evidence_spares_every_planted_signal_including_industry_with_lift_two(p
     assert found == {}  # ...that the evidence test leaves alone, as every other planted and noise field
 
 
+def test_evidence_spares_a_value_with_a_win_rate_lift_of_two(planted):
+    """A vertical whose accounts win twice as often as the rest is an ICP signal, never leakage."""
+    result = ICPBuilder().fit(planted.dataset())
+    outcome = np.array(_outcome(result).to_pylist(), dtype=object)
+    won, lost = np.isin(outcome, ["retained", "churned"]), outcome == "lost"
+    rng = np.random.default_rng(9)
+    r = rng.random(len(outcome))
+    vertical = np.where((won & (r < 0.40)) | (lost & (r < 0.10)), "Vertical SaaS", "Other")
+    closed = won | lost
+    in_v = vertical == "Vertical SaaS"
+    lift = won[closed & in_v].mean() / won[closed].mean()
+    assert lift >= 1.9
+    table = planted.accounts.append_column("vertical", pa.array(vertical))
+    assert leakage_by_evidence(table, _outcome(result), kinds=planted.kinds["accounts"]) == {}
+
+
 def test_evidence_catches_outcome_fields_whatever_they_are_called(planted):
     result = ICPBuilder().fit(planted.dataset())
     won = result.cohorts.customer

@@ -60,6 +60,9 @@ def report(
     segments: str | None = typer.Option(
         None, "--segments", help="Build with segment discovery ('auto' or 1-3) when no --spec is given."
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; see build's list)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of what was written."),
 ) -> None:
     """Write the one-page ICP document (sentence, criteria with evidence, exclusions, tiers, held-out figures,
@@ -67,7 +70,7 @@ def report(
     paper_size = {"a4": "A4", "letter": "Letter"}.get(paper.lower())
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
-    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal) | {"allow": tuple(allow)}
     n_segments = parse_segments_option(segments) if segments is not None else None
     if n_segments is not None and spec is not None:
         raise InputError("--segments builds the spec: drop it when presenting a --spec")

@@ -240,13 +240,16 @@ def validate_command(
     segments: str | None = typer.Option(
         None, "--segments", help="Rebuild with segment discovery: 'auto' or 1-3 (default: as many as the spec has)."
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; see build's list)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a gating check fails."),
     as_json: bool = typer.Option(False, "--json", help="Print the validation report as JSON."),
 ) -> None:
     """Backtest the ICP on held-out data (time split or k-fold), with fit vs non-fit figures and verdicts."""
     if held_share and cutoff and folds:
         raise InputError("--cutoff applies to the time split; drop it when using --folds")
-    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal) | {"allow": tuple(allow)}
     n_segments = parse_segments_option(segments) if segments is not None else None
     with progress_bar(not as_json) as tell:
         tell("reading exports", 0.0)
