@@ -293,44 +293,50 @@ def account_outcomes(customer: np.ndarray, churned: np.ndarray, lost: np.ndarray
     return pc.if_else(pa.array(labels != ""), pa.array(labels), pa.nulls(len(labels), pa.string()))
 
 
-def _groups(col: pa.ChunkedArray | pa.Array, kind: ColumnKind | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(row of each membership, group code, group labels): the values a field's leakage is judged on.
+def _normalised(values: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Codes over trimmed, case-folded text, -1 for missing or empty: encoded first, so only distinct values fold."""
+    enc = pc.dictionary_encode(pc.cast(values, pa.string()))
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = [str(v).strip().casefold() for v in enc.dictionary.to_pylist()]
+    labels = sorted({k for k in keys if k})
+    position = {k: i for i, k in enumerate(labels)}
+    remap = np.array([position.get(k, -1) for k in keys] + [-1], dtype=np.int64)
+    return remap[idx], labels  # idx -1 reads the trailing -1
+
+
+def _groups(
+    col: pa.ChunkedArray | pa.Array, kind: ColumnKind | None
+) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
+    """(row of each membership or None for one per row, group code, group labels): what leakage is judged on.
 
     A category or flag: each value (trimmed, case-folded) and "missing"; a list: each item and "missing"; a number:
     missing, zero or less, above zero (deal counts, MRR, totals); a date or anything else: missing or present.
     """
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    n = len(arr)
-    valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    rows_all = np.arange(n)
     typ = arr.type
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False).astype(np.int64)
-        items = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(pc.list_flatten(arr), pa.string())))
-        enc = pc.dictionary_encode(items)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes, labels = _normalised(pc.list_flatten(arr))
         keep = codes >= 0
-        labels = [str(v) for v in enc.dictionary.to_pylist()]
-        miss = len(labels)
-        rows = np.concatenate([parents[keep], rows_all[~valid]])
-        gcodes = np.concatenate([codes[keep], np.full(int((~valid).sum()), miss)])
-        return rows, gcodes, [*labels, "(missing)"]
+        missing = np.flatnonzero(np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool))
+        rows = np.concatenate([parents[keep], missing])
+        return rows, np.concatenate([codes[keep], np.full(missing.size, len(labels))]), [*labels, "(missing)"]
     numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)
     if numeric and kind in (None, ColumnKind.NUMERIC):
         v = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
-        codes = np.where(~valid | np.isnan(v), 2, np.where(v > 0, 1, 0))
-        return rows_all, codes, ["zero or less", "above zero", "(missing)"]
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_boolean(typ):
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())))
-        enc = pc.dictionary_encode(text)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        labels = [str(v) for v in enc.dictionary.to_pylist()]
-        empty = [i for i, v in enumerate(labels) if v == ""]
-        codes = np.where(codes < 0, len(labels), codes)
-        for i in empty:
-            codes = np.where(codes == i, len(labels), codes)
-        return rows_all, codes, [*labels, "(missing)"]
-    return rows_all, np.where(valid, 0, 1), ["(present)", "(missing)"]
+        codes = (v > 0).astype(np.int64)
+        codes[np.isnan(v)] = 2  # nulls came out as NaN
+        return None, codes, ["zero or less", "above zero", "(missing)"]
+    if pa.types.is_boolean(typ):
+        codes = np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=np.int64)
+        codes[np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 2
+        return None, codes, ["false", "true", "(missing)"]
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_dictionary(typ):
+        codes, labels = _normalised(arr)
+        codes[codes < 0] = len(labels)
+        return None, codes, [*labels, "(missing)"]
+    missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=np.int64)
+    return None, missing, ["(present)", "(missing)"]
 
 
 def _upper_bound(k: np.ndarray, n: int, confidence: float) -> np.ndarray:
@@ -376,11 +382,16 @@ def leakage_by_evidence(
     labels = outcome.combine_chunks() if isinstance(outcome, pa.ChunkedArray) else outcome
     if len(labels) != table.num_rows:
         raise ValueError(f"outcome has {len(labels)} rows but the table has {table.num_rows}")
-    lab = np.asarray(pc.fill_null(pc.cast(labels, pa.string()), "").to_numpy(zero_copy_only=False), dtype=object)
+    order = ("retained", "churned", "lost")
+    code = pc.index_in(pc.cast(labels, pa.string()), value_set=pa.array(order))
+    lab = np.asarray(pc.fill_null(code, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    shifted = lab + 1  # 0: no outcome, then one per outcome in ``order``
+    totals = np.bincount(shifted, minlength=len(order) + 1)[1:]  # accounts per outcome
     contrasts = []
     for a_names, a_words, b_names, b_words in _CONTRASTS:
-        a, b = np.isin(lab, a_names), np.isin(lab, b_names)
-        if a.sum() >= min_outcome and b.sum() >= min_outcome:
+        a = np.array([x in a_names for x in order])  # outcome columns of each side
+        b = np.array([x in b_names for x in order])
+        if totals[a].sum() >= min_outcome and totals[b].sum() >= min_outcome:
             contrasts.append((a, a_words, b, b_words))
     if not contrasts:
         return {}
@@ -391,12 +402,14 @@ def leakage_by_evidence(
         if name in IDENTIFIER_COLUMNS or name in OUTCOME_COLUMNS or kind in (ColumnKind.ID, ColumnKind.TEXT):
             continue
         rows, codes, group_labels = _groups(table.column(name), kind)
+        cls = shifted if rows is None else shifted[rows]
+        g = len(group_labels)  # accounts per (group, outcome), one count for every contrast; column 0: no outcome
+        counts = np.bincount(codes * 4 + cls, minlength=g * 4).reshape(g, 4)[:, 1:]
         best: tuple[float, str] | None = None
         for a, a_words, b, b_words in contrasts:
             for x, x_words, y, y_words in ((a, a_words, b, b_words), (b, b_words, a, a_words)):
-                nx, ny = int(x.sum()), int(y.sum())
-                cx = np.bincount(codes[x[rows]], minlength=len(group_labels))
-                cy = np.bincount(codes[y[rows]], minlength=len(group_labels))
+                nx, ny = int(totals[x].sum()), int(totals[y].sum())
+                cx, cy = counts[:, x].sum(axis=1), counts[:, y].sum(axis=1)
                 hit = (cx >= min_group) & (cx >= min_share * nx)
                 if not hit.any():
                     continue
