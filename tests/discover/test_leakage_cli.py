@@ -9,6 +9,7 @@ from crm_exports import HUBSPOT_LEAKS, history, hubspot
 
 from icpkit.cli import main
 from icpkit.spec import load_spec
+from icpkit.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +88,16 @@ def test_every_command_that_rebuilds_takes_allow(export, tmp_path, capsys, comma
     err = capsys.readouterr().err
     assert code == 2
     assert "--allow 'nope'" in err and "no such field" in err
+
+
+def test_recalibrate_keeps_the_allowed_fields_of_the_version_in_force(export, tmp_path, capsys):
+    store = tmp_path / "store.duckdb"
+    assert main(_build(export, tmp_path, "--allow", "lifecycle_stage", "--json")) == 0
+    assert main(["promote", "1", "--store", str(store)]) == 0
+    capsys.readouterr()
+    args = ["recalibrate", "--accounts", str(export["accounts"]), "--deals", str(export["deals"])]
+    assert main([*args, "--store", str(store), "--json"]) == 0
+    versions = {v.version: v for v in Store(store).versions()}
+    assert versions[1].params["allow"] == ["lifecycle_stage"]
+    assert versions[2].params["allow"] == ["lifecycle_stage"]
+    assert "lifecycle_stage" in {c.field for _, c in Store(store).get(2)[1].criteria()}

@@ -415,13 +415,13 @@ def leakage_by_evidence(
                     continue
                 upper = _upper_bound(cy, ny, confidence)
                 hit &= upper <= max_other
-                for g in np.flatnonzero(hit):
-                    share = cx[g] / nx
+                for i in np.flatnonzero(hit):
+                    share = cx[i] / nx
                     if best is None or share > best[0]:
                         best = (
                             share,
-                            f"{_describe(group_labels[g])} on {cx[g]:,} of {nx:,} {x_words} ({share:.0%}) and "
-                            f"{cy[g]:,} of {ny:,} {y_words} (at most {upper[g]:.1%} with {confidence:.0%} "
+                            f"{_describe(group_labels[i])} on {cx[i]:,} of {nx:,} {x_words} ({share:.0%}) and "
+                            f"{cy[i]:,} of {ny:,} {y_words} (at most {upper[i]:.1%} with {confidence:.0%} "
                             "confidence): it records the outcome",
                         )
         if best is not None:
