@@ -13,7 +13,7 @@ from icpkit.cohorts import COHORTS, CohortResult, assign_cohorts
 from icpkit.discover.discoverer import Discoverer, Progress, shares_of_tiers
 from icpkit.discover.leakage import LeftOutField, account_outcomes, field_key, leakage_by_evidence, leakage_by_rule
 from icpkit.discover.profile import FieldProfile
-from icpkit.errors import InputError
+from icpkit.errors import DataError, InputError
 from icpkit.ingest.schema import IDENTIFIER_COLUMNS, OUTCOME_COLUMNS, ColumnKind, Dataset
 from icpkit.spec.model import ICPSpec
 
@@ -60,7 +60,10 @@ class BuildResult:
 
 
 class ICPBuilder:
-    """Build an ICP from CRM history. Parameters: the cohort definitions, then discovery's (see ``Discoverer``)."""
+    """Build an ICP from CRM history. Parameters: the cohort definitions, then discovery's (see ``Discoverer``).
+
+    Account fields that record the outcome are left out first (``find_leakage``); ``allow`` names the ones to keep.
+    """
 
     def __init__(
         self,
@@ -212,8 +215,6 @@ def leakage_of(dataset: Dataset, *, window_months: int = 24) -> tuple[list[LeftO
 
     The evidence test needs outcomes: when the data gives no customer or no lost account, only the rules apply.
     """
-    from icpkit.errors import DataError
-
     try:
         cohorts = assign_cohorts(dataset, window_months=window_months, min_signal=1)
     except DataError as exc:
