@@ -73,6 +73,9 @@ def test_identifiers_and_outcomes_are_never_candidates() -> None:
     result = ICPBuilder().fit(h.dataset())
     tested = set(result.candidates["field"].to_pylist())
     assert not tested & (IDENTIFIER_COLUMNS | OUTCOME_COLUMNS)
+    # pinned by name too: a field dropped from the code's own lists must still fail here
+    pinned = {"account_id", "name", "domain", "arr", "customer_since", "churned", "churn_date", "expansion_arr"}
+    assert not tested & pinned
     roles = {p.name: p.role for p in result.discoverer.profiles_}
     assert roles["arr"] == "outcome" and roles["domain"] == "identifier"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -170,3 +172,61 @@ def test_hubspot_sample_deals_map_motion_and_source(tmp_path):
     assert sources["sales_motion"] == "Sales Motion" and sources["source"] == "Original Source Type"
     assert deals.extra_attributes == []
     assert set(result.dataset.deals["sales_motion"].to_pylist()) <= {"self-serve", "sales-led", "enterprise", None}
+
+
+# --- mappings shipped with the package, and dropping columns from the command line ------------------------------
+
+
+def test_shipped_mappings_are_in_the_package_and_load_by_short_name():
+    import icpkit
+    from icpkit.ingest.mapping import SHIPPED_MAPPINGS, shipped_mappings
+
+    shipped = shipped_mappings()
+    assert set(shipped) >= {"maven_crm", "olist", "ravenstack", "pdl_universe"}
+    assert all(p.parent == SHIPPED_MAPPINGS for p in shipped.values())
+    assert SHIPPED_MAPPINGS.is_relative_to(Path(icpkit.__file__).parent)
+    by_name, by_file, by_path = (
+        load_mapping(["maven_crm"]),
+        load_mapping(["maven_crm.yaml"]),
+        load_mapping([str(shipped["maven_crm"])]),
+    )
+    revenue = ColumnRule(to="annual_revenue", scale=1_000_000.0)
+    for cfg in (by_name, by_file, by_path):
+        assert cfg.rules_for(TableKind.ACCOUNTS)["revenue"] == revenue
+        assert cfg.stage_map["engaging"].value == "open"
+
+
+def test_a_local_file_wins_over_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maven_crm.yaml").write_text("accounts: {columns: {revenue: annual_revenue}}\n", encoding="utf-8")
+    assert load_mapping(["maven_crm.yaml"]).rules_for(TableKind.ACCOUNTS)["revenue"].scale is None
+
+
+def test_an_unknown_mapping_name_lists_the_shipped_ones():
+    with pytest.raises(InputError, match="maven_crm") as err:
+        load_mapping(["hubspot_magic"])
+    assert "Header=canonical_name" in str(err.value)
+    with pytest.raises(InputError, match="maven_crm"):
+        load_mapping(["missing-file.yaml"])
+
+
+@pytest.mark.realdata
+def test_the_shipped_maven_mapping_reads_revenue_in_millions(shared_data):
+    maven = shared_data / "maven_crm"
+    result = load_dataset(maven / "accounts.csv", maven / "sales_pipeline.csv", mapping=["maven_crm"])
+    revenue = result.dataset.accounts["annual_revenue"].to_pylist()
+    assert min(r for r in revenue if r is not None) >= 1_000_000
+
+
+def test_map_header_equals_nothing_drops_the_column(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("company,industry,Internal Notes\nAcme,Software,call back\n", encoding="utf-8")
+    result = load_dataset(path, mapping=["Internal Notes="])
+    assert "internal_notes" not in result.dataset.accounts.column_names
+    assert result.report.tables["accounts"].dropped_headers == ["Internal Notes"]
+
+
+@pytest.mark.parametrize("target", ["null", "None", " NULL "])
+def test_map_to_null_is_refused_with_the_way_to_drop(target):
+    with pytest.raises(InputError, match="'Internal Notes=' with nothing after '='"):
+        load_mapping([f"Internal Notes={target}"])

@@ -21,6 +21,7 @@ from icpkit.cli._progress import progress_bar
 from icpkit.cohorts import TOP_SHARE
 from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
+from icpkit.discover.builder import LEAKAGE_NOTE
 from icpkit.discover.personas import PersonaProposal, propose_personas
 from icpkit.errors import IcpkitError, InputError
 from icpkit.ingest.load import load_table
@@ -85,6 +86,7 @@ def build_summary(result: BuildResult, *, out: Path | None = None) -> dict[str, 
         "candidates_tested": result.candidates.num_rows,
         "candidate_status": statuses,
         "notes": list(result.notes),
+        "left_out": [f.model_dump() for f in result.left_out],
         "personas": persona_summary(spec),
     }
 
@@ -138,6 +140,7 @@ def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
             "sales. More history, ARR or churn data, or more account attributes would help.",
             highlight=False,
         )
+        _print_leakage(result)
         for note in result.notes:
             console.print(f"  · {escape(note)}", highlight=False)
         return
@@ -163,6 +166,7 @@ def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
         for e in result.spec.exclusions:
             ex.add_row(escape(clause_text(e)), escape(e.reason))
         console.print(ex)
+    _print_leakage(result)
     shares = summary["tier_shares"]
     t = summary["tiers"]
     console.print(
@@ -172,7 +176,22 @@ def _print_summary(result: BuildResult, summary: dict[str, Any]) -> None:
         highlight=False,
     )
     for note in result.notes:
-        console.print(f"  · {escape(note)}", highlight=False)
+        if not note.startswith(LEAKAGE_NOTE):  # the table above lists them
+            console.print(f"  · {escape(note)}", highlight=False)
+
+
+def _print_leakage(result: BuildResult) -> None:
+    leaks = [f for f in result.left_out if f.kind in ("leakage_rule", "leakage_evidence")]
+    if not leaks:
+        return
+    table = Table(
+        title="Left out as leakage: they record the outcome (--allow FIELD brings one back)", title_justify="left"
+    )
+    for col in ("field", "found by", "why"):
+        table.add_column(col)
+    for f in leaks:
+        table.add_row(escape(f.field), "rule" if f.kind == "leakage_rule" else "evidence", escape(f.reason))
+    console.print(table)
 
 
 def _with_personas(spec: ICPSpec, proposal: PersonaProposal | None, out: Path) -> tuple[ICPSpec, list[str]]:
@@ -235,6 +254,9 @@ def build(
         "--contacts",
         help="Contacts on deals (deal or account id, job title; seniority, department): propose buyer personas.",
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; see build's list)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON."),
 ) -> None:
     """Build an ICP spec from CRM history: cohorts, evidence-based criteria, exclusions, points and tiers."""
@@ -264,6 +286,7 @@ def build(
             min_support=min_support,
             fdr=fdr,
             min_signal=min_signal,
+            allow=tuple(allow),
             progress=tell,
         )
         proposal = None

@@ -286,6 +286,9 @@ def recalibrate(
     segments: str | None = typer.Option(
         None, "--segments", help="'auto' or 1-3 (default: as many segments as the spec in force has)."
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; default: the version in force's)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the new version and the diff as JSON."),
 ) -> None:
     """Build a candidate ICP from the recent window, store it as a child of the one in force, show the diff.
@@ -303,9 +306,11 @@ def recalibrate(
         **{
             k: v
             for k, v in (rec.params if rec else {}).items()
-            if k in ("top_share", "expansion_is_high_value", "value")
+            if k in ("top_share", "expansion_is_high_value", "value", "allow")
         },
     }
+    if allow:
+        builder_params["allow"] = tuple(allow)
     n_segments: int | str = (
         parse_segments_option(segments) if segments is not None else len(current.segments or []) or 1
     )

@@ -1,13 +1,15 @@
 """``icpkit inspect``: what icpkit understood of a CRM export, before anything is built from it.
 
 Reads the files exactly as ``build`` does (``load_dataset``) and prints the preset and why, each header's
-canonical name, column types, row and outcome counts, coverage and every problem. Bad input exits 2 through the
-one error boundary in ``icpkit.cli``, with the problems of every file at once: ``load_dataset`` still reads and
-checks the other files when one is missing, unreadable or lacks a required column.
+canonical name, column types, row and outcome counts, coverage, every problem, and the fields a build would leave
+out as leakage (by rule and by evidence) with the reason. Bad input exits 2 through the one error boundary in
+``icpkit.cli``, with the problems of every file at once: ``load_dataset`` still reads and checks the other files
+when one is missing, unreadable or lacks a required column.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -16,6 +18,8 @@ from rich.table import Table
 
 from icpkit.cli import app, console
 from icpkit.cli._common import load_exports, parse_date_option
+from icpkit.discover.builder import leakage_of
+from icpkit.discover.leakage import LeftOutField
 from icpkit.ingest import IngestReport
 
 __all__ = ["inspect"]
@@ -52,10 +56,33 @@ def inspect(
         encoding=encoding,
         as_of=parse_date_option(as_of, "--as-of"),
     )
+    leaks, why_rules_only = leakage_of(result.dataset)
     if as_json:
-        typer.echo(result.report.model_dump_json(indent=2))
+        data = json.loads(result.report.model_dump_json())
+        data["leakage"] = [f.model_dump() for f in leaks]
+        data["leakage_note"] = why_rules_only
+        typer.echo(json.dumps(data, indent=2))
         return
     print_report(result.report)
+    print_leakage(leaks, why_rules_only)
+
+
+def print_leakage(leaks: list[LeftOutField], note: str | None = None) -> None:
+    """The fields a build leaves out because they record the outcome, with the reason and how to keep one."""
+    if not leaks:
+        console.print("[bold]Leakage:[/] no account field records the outcome" + (f" ({note})" if note else ""))
+        return
+    table = Table(
+        title="Left out of discovery as leakage: they record the outcome (--allow FIELD brings one back)",
+        title_justify="left",
+    )
+    for col in ("field", "found by", "why"):
+        table.add_column(col)
+    for f in leaks:
+        table.add_row(escape(f.field), "rule" if f.kind == "leakage_rule" else "evidence", escape(f.reason))
+    console.print(table)
+    if note:
+        console.print(f"  {escape(note)}", soft_wrap=True)
 
 
 def print_report(report: IngestReport) -> None:

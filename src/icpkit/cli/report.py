@@ -68,6 +68,9 @@ def report(
     as_of: str | None = typer.Option(
         None, "--as-of", help="End of the history (default: its last event that happened); nothing later is used."
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; see build's list)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary of what was written."),
 ) -> None:
     """Write the one-page ICP document (sentence, criteria with evidence, exclusions, tiers, held-out figures,
@@ -75,7 +78,7 @@ def report(
     paper_size = {"a4": "A4", "letter": "Letter"}.get(paper.lower())
     if paper_size is None:
         raise InputError(f"--paper must be A4 or Letter, got '{paper}'")
-    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal) | {"allow": tuple(allow)}
     when = parse_date_option(as_of, "--as-of")
     if when is not None:
         params["as_of"] = when

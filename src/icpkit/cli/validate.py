@@ -249,13 +249,16 @@ def validate_command(
     as_of: str | None = typer.Option(
         None, "--as-of", help="End of the history (default: its last event that happened); nothing later is used."
     ),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Bring back a field left out as leakage (repeatable; see build's list)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when a gating check fails."),
     as_json: bool = typer.Option(False, "--json", help="Print the validation report as JSON."),
 ) -> None:
     """Backtest the ICP on held-out data (time split or k-fold), with fit vs non-fit figures and verdicts."""
     if held_share and cutoff and folds:
         raise InputError("--cutoff applies to the time split; drop it when using --folds")
-    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal)
+    params = builder_params(name, window_months, top_share, min_support, fdr, min_signal) | {"allow": tuple(allow)}
     when = parse_date_option(as_of, "--as-of")
     if when is not None:
         params["as_of"] = when  # the build on all the data ends there too

@@ -3,5 +3,6 @@
 from icpkit.discover.builder import BuildResult, ICPBuilder
 from icpkit.discover.candidates import Candidate
 from icpkit.discover.discoverer import CandidateResult, Discoverer
+from icpkit.discover.leakage import LeftOutField
 
-__all__ = ["BuildResult", "Candidate", "CandidateResult", "Discoverer", "ICPBuilder"]
+__all__ = ["BuildResult", "Candidate", "CandidateResult", "Discoverer", "ICPBuilder", "LeftOutField"]

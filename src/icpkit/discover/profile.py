@@ -1,8 +1,10 @@
 """Profile every attribute column, decide which may become candidates, and encode them for counting.
 
 A field is never a candidate when it identifies a record (ids, names, domains), holds free text with mostly
-unique values, leaks the outcome (``OUTCOME_COLUMNS``: ARR, churn and close dates, stages, amounts…), is constant,
-or is almost always missing. Every other column is encoded once into NumPy arrays (category codes, floats, day
+unique values, is the outcome itself (``OUTCOME_COLUMNS``: ARR, churn and close dates, stages, amounts…), is
+constant, or is almost always missing. Fields a CRM fills because of the outcome (lifecycle stage, deal counts…)
+are taken out before profiling by ``leakage`` (``ICPBuilder``), and every field left out is reported with its
+reason in ``BuildResult.left_out``. Every other column is encoded once into NumPy arrays (category codes, floats, day
 counts, item lists) from which every count of discovery is a ``bincount``.
 """
 

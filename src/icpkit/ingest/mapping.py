@@ -45,6 +45,7 @@ from icpkit.ingest.schema import (
 
 __all__ = [
     "REQUIRED",
+    "SHIPPED_MAPPINGS",
     "ColumnRule",
     "MappingConfig",
     "Resolution",
@@ -53,6 +54,7 @@ __all__ = [
     "closest_header",
     "load_mapping",
     "resolve_columns",
+    "shipped_mappings",
     "snake_case",
 ]
 
@@ -158,10 +160,49 @@ def _rules(section: Any, where: str) -> dict[str, ColumnRule]:
     return {normalise_header(str(k)): ColumnRule.parse(v, where=f"{where}.{k}") for k, v in section.items()}
 
 
+SHIPPED_MAPPINGS = Path(__file__).resolve().parent.parent / "data" / "mappings"
+
+
+def shipped_mappings() -> dict[str, Path]:
+    """The mapping files that ship with icpkit, by short name (``maven_crm`` -> its YAML file)."""
+    if not SHIPPED_MAPPINGS.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(SHIPPED_MAPPINGS.glob("*.yaml"))}
+
+
+def _shipped(item: str) -> Path | None:
+    """The shipped mapping ``item`` names (``maven_crm`` or ``maven_crm.yaml``), unless a local file does."""
+    if Path(item).exists() or "/" in item or "\\" in item:
+        return None
+    stem = item[: -len(Path(item).suffix)] if item.lower().endswith((".yml", ".yaml")) else item
+    return shipped_mappings().get(stem.strip())
+
+
+def _map_entry(item: str) -> MappingConfig:
+    header, sep, target = item.rpartition("=")
+    if not sep or not header.strip():
+        names = ", ".join(shipped_mappings()) or "none"
+        raise InputError(
+            f"--map '{item}' must be 'Source Header=canonical_name', a .yaml mapping file or the name of a "
+            f"mapping shipped with icpkit ({names})"
+        )
+    if target.strip().lower() in ("null", "none"):
+        raise InputError(
+            f"--map '{item}': '{target.strip()}' would become a column of that name; to drop the column, "
+            f"write '{header}=' with nothing after '='"
+        )
+    return MappingConfig(
+        columns={normalise_header(header): ColumnRule.parse(target, where=f"--map '{item}'")},
+        sources=[f"--map {item}"],
+    )
+
+
 def load_mapping(source: MappingConfig | Mapping | str | Path | Iterable[str] | None) -> MappingConfig:
     """Build a MappingConfig from a YAML path, a dict, ``"Header=canonical"`` strings, or a mix of these.
 
-    Strings ending in .yml/.yaml are files; later entries override earlier ones.
+    Strings ending in .yml/.yaml are files; a name without ``=`` (``maven_crm``) is a mapping shipped with icpkit
+    (``shipped_mappings``) unless a local file has that name; ``"Header="`` drops a column. Later entries override
+    earlier ones.
     """
     if source is None:
         return MappingConfig()
@@ -174,18 +215,13 @@ def load_mapping(source: MappingConfig | Mapping | str | Path | Iterable[str] | 
     cfg = MappingConfig()
     for item in source:
         item = str(item)
-        if item.lower().endswith((".yml", ".yaml")) and "=" not in item:
+        shipped = _shipped(item) if "=" not in item else None
+        if shipped is not None:
+            cfg = cfg.merge(_read_yaml(shipped))
+        elif item.lower().endswith((".yml", ".yaml")) and "=" not in item:
             cfg = cfg.merge(_read_yaml(Path(item)))
-            continue
-        header, sep, target = item.rpartition("=")
-        if not sep or not header.strip():
-            raise InputError(f"--map '{item}' must be 'Source Header=canonical_name' or a .yaml mapping file")
-        cfg = cfg.merge(
-            MappingConfig(
-                columns={normalise_header(header): ColumnRule.parse(target, where=f"--map '{item}'")},
-                sources=[f"--map {item}"],
-            )
-        )
+        else:
+            cfg = cfg.merge(_map_entry(item))
     return cfg
 
 
@@ -195,7 +231,8 @@ def _read_yaml(path: Path) -> MappingConfig:
     if not path.is_file():
         from icpkit.errors import FileNotFoundInputError
 
-        raise FileNotFoundInputError("mapping file not found", path=path)
+        names = ", ".join(shipped_mappings()) or "none"
+        raise FileNotFoundInputError(f"mapping file not found (mappings shipped with icpkit: {names})", path=path)
     try:
         doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
@@ -232,6 +269,14 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 def _words(normalised: str) -> str:
     """A normalised header with each run of separators as one ``_``: ``sales motion`` -> ``sales_motion``."""
     return _NON_WORD.sub("_", normalised).strip("_")
+
+
+def _bare(normalised: str, prefixes: tuple[str, ...]) -> str:
+    """A normalised header without its entity prefix (``organization - ``), unless nothing would be left."""
+    for prefix in prefixes:
+        if normalised.startswith(prefix) and normalised[len(prefix) :].strip():
+            return normalised[len(prefix) :].strip()
+    return normalised
 
 
 def snake_case(header: str, position: int) -> str:
@@ -287,7 +332,7 @@ def resolve_columns(
     config = config or MappingConfig()
     rules = config.rules_for(kind)
     norm = [normalise_header(h) for h in headers]
-    words = [_words(h) for h in norm]
+    bare = [_bare(h, preset.prefixes.get(kind, ())) for h in norm]  # "organization - industry" -> "industry"
     assigned: dict[int, ResolvedColumn] = {}
     taken: set[str] = set()
 
@@ -300,18 +345,23 @@ def resolve_columns(
 
     layers = [preset] if preset.name == "generic" else [preset, PRESETS["generic"]]
     for layer in layers:
+        names = norm if layer is preset else bare
+        words = [_words(h) for h in names]
         candidates = []
         for order, (canonical, aliases) in enumerate(layer.aliases(kind).items()):
             for rank, alias in enumerate(aliases):
-                candidates += [(rank, 0, order, canonical, i) for i, h in enumerate(norm) if h == alias]
+                candidates += [(rank, 0, order, canonical, i, alias) for i, h in enumerate(names) if h == alias]
                 loose = _words(alias)
                 candidates += [
-                    (rank, 1, order, canonical, i) for i, w in enumerate(words) if w == loose and norm[i] != alias
+                    (rank, 1, order, canonical, i, alias)
+                    for i, w in enumerate(words)
+                    if w == loose and names[i] != alias
                 ]
-        for _rank, _loose, _order, canonical, i in sorted(candidates):
+        for _rank, _loose, _order, canonical, i, alias in sorted(candidates):
             if i in assigned or canonical in taken:
                 continue
-            assigned[i] = ResolvedColumn(headers[i], canonical, layer.name, ColumnRule(to=canonical))
+            rule = ColumnRule(to=canonical, scale=layer.scales.get(alias))
+            assigned[i] = ResolvedColumn(headers[i], canonical, layer.name, rule)
             taken.add(canonical)
 
     reserved = set(canonical_columns(kind)) | (DEAL_CONTROL_COLUMNS if kind is TableKind.DEALS else set())
@@ -319,7 +369,9 @@ def resolve_columns(
     for i, h in enumerate(headers):
         if i in assigned:
             continue
-        name = snake_case(h, i)
+        name = snake_case(bare[i], i)
+        if name in used or name in reserved:  # "Person - Name" beside the company's name: person_name
+            name = snake_case(h, i)
         base, n = name, 2
         while name in used or name in reserved:
             name, n = f"{base}_{n}", n + 1

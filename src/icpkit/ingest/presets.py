@@ -57,6 +57,10 @@ class Preset:
     signature: frozenset[str] = frozenset()  # normalised headers that point at this CRM and no other
     industry_enum: bool = False  # industry values like COMPUTER_SOFTWARE become "Computer Software"
     stage_from_status_only: bool = False  # Pipedrive: won/lost come from status, never from the stage
+    scales: Mapping[str, float] = field(default_factory=dict)  # normalised alias -> factor (MRR -> ARR: 12)
+    # per table, entity prefixes of headers (Pipedrive's "Organization - "): removed before generic synonyms are
+    # tried and extras are named, so "Organization - Business model" is business_model
+    prefixes: Mapping[TableKind, tuple[str, ...]] = field(default_factory=dict)
 
     def aliases(self, kind: TableKind) -> Mapping[str, tuple[str, ...]]:
         return self.tables.get(kind, {})
@@ -80,6 +84,10 @@ _GENERIC_ACCOUNT = {
         "account_id",
         "accountid",
         "account id",
+        "record id",
+        "hs_object_id",
+        "organization - id",
+        "organisation - id",
         "company_id",
         "company id",
         "customer_id",
@@ -122,8 +130,16 @@ _GENERIC_ACCOUNT = {
         "size",
     ],
     "annual_revenue": ["annual_revenue", "annualrevenue", "annual revenue", "revenue", "turnover", "sales"],
-    "country": ["country", "hq_country", "country_code", "office_location", "billing_country", "headquarters"],
-    "region": ["region", "state", "province", "state_region"],
+    "country": [
+        "country",
+        "hq_country",
+        "country_code",
+        "office_location",
+        "billing_country",
+        "headquarters",
+        "country/region",
+    ],
+    "region": ["region", "state", "province", "state_region", "state/region"],
     "city": ["city", "hq_city", "town"],
     "founded_year": [
         "founded_year",
@@ -191,7 +207,7 @@ _GENERIC_SUBSCRIPTION = {
 }
 
 _PERSON = {
-    "lead_id": ["lead_id", "mql_id", "contact_id", "person_id"],
+    "lead_id": ["lead_id", "mql_id", "contact_id", "person_id", "record id", "hs_object_id"],
     "email": ["email", "email_address", "e-mail", "work_email"],
     "title": ["title", "job_title", "jobtitle", "job title", "position"],
     "seniority": ["seniority", "level", "job_level"],
@@ -200,7 +216,10 @@ _PERSON = {
 
 # Leads are people: "name" is the person, the company comes as company/company_name.
 _GENERIC_LEAD = {
-    **{k: [a for a in v if a not in ("name", "id", "symbol")] for k, v in _GENERIC_ACCOUNT.items()},
+    **{
+        k: [a for a in v if a not in ("name", "id", "symbol", "record id", "hs_object_id")]
+        for k, v in _GENERIC_ACCOUNT.items()
+    },
     **_PERSON,
 }
 _GENERIC_LEAD["lead_id"] = [*_PERSON["lead_id"], "id"]
@@ -398,13 +417,22 @@ PIPEDRIVE = Preset(
                 "account_id": ["organization - id", "organisation - id", "organizace - id", "id", "org_id"],
                 "name": ["organization - name", "organisation - name", "organizace - název", "name"],
                 "domain": ["organization - website", "organization - domain", "organization - web"],
-                "industry": ["organization - industry", "organization - sector"],
+                "industry": ["organization - industry", "organization - sector", "organization - vertical"],
                 "employees": [
                     "organization - number of employees",
                     "organization - employees",
                     "organization - employee count",
+                    "organization - size",
+                    "number of employees",
                 ],
                 "annual_revenue": ["organization - annual revenue", "organization - revenue"],
+                "tech_stack": ["organization - technologies", "organization - tech stack"],
+                "arr": [
+                    "organization - arr",
+                    "organization - annual recurring revenue",
+                    "organization - mrr",
+                    "organization - monthly recurring revenue",
+                ],
                 "country": [
                     "organization - country",
                     "organization - address - country",
@@ -445,6 +473,33 @@ PIPEDRIVE = Preset(
                 "source": ["deal - source", "deal - source channel", "deal - source origin", "origin"],
             }
         ),
+        TableKind.LEADS: _aliases(
+            {
+                "lead_id": ["lead - id", "person - id", "id"],
+                "account_id": ["organization - id", "lead - organization id", "person - organization id", "org_id"],
+                "name": [
+                    "organization - name",
+                    "lead - organization",
+                    "person - organization",
+                    "organizace - název",
+                    "org_name",
+                ],
+                "email": ["person - email", "person - email - work", "person - email - other", "person - email - home"],
+                "title": ["person - job title", "person - title", "person - position", "job_title"],
+                "domain": ["organization - website", "organization - domain", "organization - web"],
+                "industry": ["organization - industry", "organization - sector", "organization - vertical"],
+                "employees": [
+                    "organization - number of employees",
+                    "organization - employees",
+                    "organization - employee count",
+                    "organization - size",
+                    "number of employees",
+                ],
+                "annual_revenue": ["organization - annual revenue", "organization - revenue"],
+                "country": ["organization - country", "organization - address - country", "person - country"],
+                "city": ["organization - city", "person - city"],
+            }
+        ),
     },
     open_stages=frozenset(_PIPEDRIVE_OPEN),
     signature=frozenset(
@@ -471,6 +526,17 @@ PIPEDRIVE = Preset(
             "organization - owner",
             "organization - address",
             "organization - label",
+            "organization - won deals",
+            "organization - lost deals",
+            "organization - closed deals",
+            "organization - open deals",
+            "organization - industry",
+            "organization - employees",
+            "person - name",
+            "person - email",
+            "person - organization",
+            "lead - title",
+            "lead - organization",
             "obchod - název",
             "obchod - stav",
             "obchod - fáze",
@@ -487,6 +553,16 @@ PIPEDRIVE = Preset(
         ]
     ),
     stage_from_status_only=True,
+    prefixes={
+        TableKind.ACCOUNTS: ("organization - ", "organisation - ", "organizace - "),
+        TableKind.DEALS: ("deal - ", "obchod - "),
+        TableKind.LEADS: ("person - ", "lead - ", "organization - ", "organisation - "),
+        TableKind.UNIVERSE: ("organization - ", "organisation - "),
+    },
+    scales={
+        normalise_header("organization - mrr"): 12.0,
+        normalise_header("organization - monthly recurring revenue"): 12.0,
+    },
 )
 
 GENERIC = Preset(
@@ -517,18 +593,24 @@ def get_preset(name: str) -> Preset:
 
 
 def _matches(preset: Preset, kind: TableKind, headers: Iterable[str]) -> list[str]:
-    known = {a for names in preset.aliases(kind).values() for a in names}
+    """Headers the preset maps, itself or (a CRM preset) through the generic synonyms it falls back to."""
+    layers = [preset] if preset is GENERIC else [preset, GENERIC]
+    known = {a for layer in layers for names in layer.aliases(kind).values() for a in names}
     return [h for h in headers if normalise_header(h) in known]
 
 
 def detect_preset(headers_by_table: Mapping[TableKind, list[str]]) -> PresetChoice:
     """Pick the preset whose vocabulary explains the headers best.
 
-    Each CRM preset scores one point per header it maps and two more per header distinctive of that CRM (its
-    signature); the generic preset scores only the headers it maps. A CRM preset needs at least one signature
-    header to be chosen, so plain ``industry``/``amount`` spreadsheets stay generic. Ties go to generic.
+    Each CRM preset scores one point per header it maps (itself or through the generic synonyms every preset
+    falls back to) and two more per header distinctive of that CRM (its signature); the generic preset scores only
+    the headers it maps. A CRM preset needs at least one signature header to be chosen, so plain
+    ``industry``/``amount`` spreadsheets stay generic; with one, it maps everything generic would and more, so a
+    HubSpot companies file with custom columns (``arr``, ``tech_stack``…) no longer ties with generic and loses
+    ``Record ID``, the id a CRM import must carry back. A tie goes to the preset with more signature headers.
     """
     scores: dict[str, int] = {}
+    signatures: dict[str, int] = {}
     matched: dict[str, list[str]] = {}
     for preset in PRESETS.values():
         hits: list[str] = []
@@ -541,8 +623,9 @@ def detect_preset(headers_by_table: Mapping[TableKind, list[str]]) -> PresetChoi
             matched[preset.name] = []
             continue
         scores[preset.name] = len(hits) + 2 * signature_hits
+        signatures[preset.name] = signature_hits
         matched[preset.name] = hits
-    best = max(PRESETS, key=lambda n: (scores[n], n == "generic"))
+    best = max(PRESETS, key=lambda n: (scores[n], signatures.get(n, 0), n == "generic"))
     hits = matched[best]
     total = sum(len(h) for h in headers_by_table.values())
     shown = ", ".join(f"'{h}'" for h in hits[:8]) + (" …" if len(hits) > 8 else "")

@@ -106,7 +106,8 @@ LEAD_PERSON_COLUMNS: dict[str, ColumnKind] = {
     "department": ColumnKind.CATEGORICAL,
 }
 
-# Columns that identify a record or leak the outcome: never candidates for discovery.
+# Columns that identify a record or are the outcome discovery learns from: never candidates. Other fields a CRM
+# fills because of the outcome (lifecycle stage, deal roll-ups…) are caught by ``icpkit.discover.leakage``.
 IDENTIFIER_COLUMNS = frozenset({"account_id", "deal_id", "subscription_id", "lead_id", "name", "domain", "email"})
 OUTCOME_COLUMNS = frozenset(
     {

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -177,6 +177,8 @@ class SegmentFinder:
         out = SegmentBuild(spec=base.spec, base=base)
         if base.no_signal or self.n_segments == 1:
             return out
+        if base.leaked():  # the segments' own discoveries must not see what the build left out as leakage
+            dataset = replace(dataset, accounts=dataset.accounts.drop_columns(base.leaked()))
         accounts = dataset.accounts
         cohort = base.cohorts.codes.astype(np.int64)
         clauses = self._indicators(base)
