@@ -9,9 +9,6 @@ open deals whose expected close date lies after the export, text-typed numbers a
 - scores the same leads the same through the API, ``icpkit score`` and ``icpkit sql`` on DuckDB, recency included,
   on a pinned date and on "today";
 - finds the planted criteria.
-
-Tests that fail on today's code are marked ``xfail(strict=True)`` with the defect: when a fix lands the test passes,
-the strict marker turns that into a failure, and the marker must go.
 """
 
 from __future__ import annotations
@@ -39,14 +36,6 @@ from icpkit.spec.model import Criterion, Exclusion, Op
 N_ACCOUNTS = 2000
 N_LEADS = 300
 TOKEN = "realistic-exports-token-0123456789"
-
-
-def xfail(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-LEAK = "fields the CRM fills at the win (lifecycle, status, type, counts, label, MRR) become criteria"
-FUTURE_AS_OF = "as_of is an open deal's expected close date (after the export), not the last past event"
 
 
 @dataclass
@@ -111,7 +100,7 @@ def _fields(spec: ICPSpec) -> set[str]:
 # ------------------------------------------------------------------------------------------------- leakage
 
 
-@pytest.mark.parametrize("crm", [pytest.param(c, marks=xfail(LEAK)) for c in CRMS])
+@pytest.mark.parametrize("crm", CRMS)
 def test_no_outcome_recording_field_in_the_spec(crm):
     b = built(crm)
     leaks = {f for f in _fields(b.spec) for leak in b.export.leak_fields if _is(_norm(f), _norm(leak))}
@@ -180,14 +169,7 @@ def _planted_points(spec: ICPSpec, export: CrmExport) -> tuple[dict[str, bool], 
     return found, planted_points / total
 
 
-@pytest.mark.parametrize(
-    "crm",
-    [
-        pytest.param("hubspot", marks=xfail(f"{LEAK} and take most points; {FUTURE_AS_OF}: funding window 730 days")),
-        pytest.param("salesforce", marks=xfail(f"{LEAK} and take most points; {FUTURE_AS_OF}: window 730 days")),
-        pytest.param("pipedrive", marks=xfail(f"{LEAK}: won-deal counts, label and MRR take most points")),
-    ],
-)
+@pytest.mark.parametrize("crm", CRMS)
 def test_the_planted_criteria_are_found(crm):
     b = built(crm)
     found, share = _planted_points(b.spec, b.export)
