@@ -134,3 +134,40 @@ def test_a_file_name_cannot_forge_a_second_error_line(tmp_path: Path, accounts: 
     code, err = _cli(["score", missing, "--spec", tmp_path / "icp.yaml", "--out", tmp_path / "o.csv"])
     line = _one_error(code, err, "b\\x0aerror: all good\\x1b[2K.csv")
     assert "\x1b" not in line
+
+
+@pytest.mark.parametrize(
+    ("column", "piece"),
+    [
+        ("employees=whatever", "unknown type"),
+        ("employees=", "needs 'name=type'"),
+        ("a\x1b[2Kb=text", "printable"),
+        ("x" * 300 + "=text", "at most 255"),
+    ],
+    ids=["unknown type", "no type", "control character", "long name"],
+)
+def test_sql_column_options_are_checked(tmp_path: Path, column: str, piece: str) -> None:
+    (tmp_path / "icp.yaml").write_text(SPEC)
+    _one_error(*_cli(["sql", "--spec", tmp_path / "icp.yaml", "--column", column]), piece)
+
+
+def test_sql_column_given_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "icp.yaml").write_text(SPEC)
+    argv = ["sql", "--spec", tmp_path / "icp.yaml", "-c", "employees=double", "-c", "employees=text"]
+    _one_error(*_cli(argv), "given twice")
+
+
+def test_sql_columns_of_known_types_compile(tmp_path: Path) -> None:
+    (tmp_path / "icp.yaml").write_text(SPEC)
+    argv = [
+        "sql",
+        "--spec",
+        tmp_path / "icp.yaml",
+        "-d",
+        "postgres",
+        "-c",
+        "employees=bigint",
+        "-c",
+        "tech_stack=text[]",
+    ]
+    assert _cli(argv)[0] == 0
