@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import resource
 import subprocess
 import sys
 import zipfile
@@ -56,20 +55,26 @@ def _workbook(path: Path, sheet_xml: bytes | None = None, *, sheet_mb: int = 0) 
                 part.write(TAIL.encode())
 
 
+# The CLI in a child that writes its own peak RSS (VmHWM, kB) to a file once the command has returned.
+_CHILD = (
+    "import sys; from pathlib import Path; from icpkit.cli import main; code = main(sys.argv[2:]); "
+    "Path(sys.argv[1]).write_text(Path('/proc/self/status').read_text().split('VmHWM:')[1].split()[0]); "
+    "sys.exit(code)"
+)
+
+
 def _run(*args: str | Path, cwd: Path) -> tuple[int, str, int]:
-    """(exit code, stderr, the child's peak RSS in MB) of ``icpkit <args>``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(exit code, stderr, the child's own peak RSS in MB) of ``icpkit <args>``."""
+    peak_file = cwd.parent / f"{cwd.name}.peak"
     proc = subprocess.run(
-        [sys.executable, "-m", "icpkit", *map(str, args)],
+        [sys.executable, "-c", _CHILD, str(peak_file), *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "COLUMNS": "200"},
     )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert peak >= before
-    return proc.returncode, proc.stderr, peak // 1024
+    return proc.returncode, proc.stderr, int(peak_file.read_text()) // 1024
 
 
 def _refused(tmp_path: Path, hostile: Path, *pieces: str, child: bool = True) -> int:

@@ -57,7 +57,16 @@ def server() -> Iterator[Server]:
     port = _free_port()
     env = {**os.environ, "ICPKIT_API_TOKENS": TOKEN}
     cmd = [sys.executable, "-m", "icpkit", "serve", "--spec", str(SPEC), "--port", str(port), "--no-access-log"]
-    cmd += ["--header-timeout", "2", "--max-connections", str(MAX_CONNECTIONS), "--keep-alive-requests", "50"]
+    cmd += [
+        "--header-timeout",
+        "2",
+        "--body-timeout",
+        "2",
+        "--max-connections",
+        str(MAX_CONNECTIONS),
+        "--keep-alive-requests",
+        "50",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(600):
@@ -193,4 +202,12 @@ def test_keep_alive_is_bounded(server: Server) -> None:
 def test_a_silent_connection_is_closed(server: Server) -> None:
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
     assert sock.recv(1) == b""  # closed by the server after the header timeout (the timeout here is 2 seconds)
+    sock.close()
+
+
+def test_a_slow_body_is_closed(server: Server) -> None:
+    """An anonymous POST to an open path is read before it is refused: its body is timed like the headers."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10)
+    assert sock.recv(1) == b""  # closed by the server after the body timeout (2 seconds here)
     sock.close()

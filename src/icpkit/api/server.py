@@ -9,6 +9,8 @@ read. They live in a subclass of uvicorn's httptools protocol:
 - **header timeout**: a request's headers must be complete within ``header_timeout`` seconds of the connection
   opening (or of the first byte of a later request on the same connection); one timer sweeps every waiting
   connection, so a request costs a dict insertion, not a timer of its own.
+- **body timeout**: once its headers are in, a request's body must be complete within ``body_timeout`` seconds
+  (an anonymous POST to an open path is read before it is refused).
 - **header size**: more than ``max_header_bytes`` of request line and headers is answered 431 and closed; the
   bytes held while waiting are at most that plus one socket read.
 - **connections**: past ``max_connections``, the connection that has waited longest for its headers is closed
@@ -37,6 +39,7 @@ class ServerLimits:
 
     header_timeout: float = 10.0
     max_header_bytes: int = 16_384
+    body_timeout: float = 30.0
     max_connections: int = 1_000
     keep_alive: float = 5.0
     keep_alive_requests: int = 1_000
@@ -45,8 +48,8 @@ class ServerLimits:
         """Refuse limits the process cannot keep (the open-file limit bounds the connections)."""
         from icpkit.errors import InputError
 
-        if self.header_timeout <= 0 or self.keep_alive <= 0:
-            raise InputError("--header-timeout and --keep-alive must be more than 0 seconds")
+        if self.header_timeout <= 0 or self.keep_alive <= 0 or self.body_timeout <= 0:
+            raise InputError("--header-timeout, --body-timeout and --keep-alive must be more than 0 seconds")
         if self.max_header_bytes < 1024:
             raise InputError("--max-header-bytes must be at least 1024")
         if self.max_connections < 1 or self.keep_alive_requests < 1:
@@ -69,6 +72,7 @@ class _Guard:
     def __init__(self, limits: ServerLimits) -> None:
         self.limits = limits
         self.waiting: dict[HttpToolsProtocol, float] = {}
+        self.reading: dict[HttpToolsProtocol, float] = {}  # headers complete, body still arriving
         self.sweeping = False
 
     def sweep_soon(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -78,13 +82,14 @@ class _Guard:
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         self.sweeping = False
-        deadline = loop.time() - self.limits.header_timeout
-        for proto, since in list(self.waiting.items()):
-            if since > deadline:
-                break  # insertion order is waiting order: the rest are younger
-            del self.waiting[proto]
-            proto.transport.close()
-        if self.waiting:
+        now = loop.time()
+        for queue, timeout in ((self.waiting, self.limits.header_timeout), (self.reading, self.limits.body_timeout)):
+            for proto, since in list(queue.items()):
+                if since > now - timeout:
+                    break  # insertion order is waiting order: the rest are younger
+                del queue[proto]
+                proto.transport.close()
+        if self.waiting or self.reading:
             self.sweep_soon(loop)
 
     def evict(self) -> None:
@@ -129,6 +134,7 @@ def guarded_protocol(limits: ServerLimits) -> type[HttpToolsProtocol]:
 
         def connection_lost(self, exc: Exception | None) -> None:
             guard.waiting.pop(self, None)
+            guard.reading.pop(self, None)
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -168,10 +174,15 @@ def guarded_protocol(limits: ServerLimits) -> type[HttpToolsProtocol]:
             size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
             if size > max_head:
                 raise _HeadTooLarge
+            guard.reading[self] = self.loop.time()  # until on_message_complete: the body is timed too
             super().on_headers_complete()
             self.requests += 1
             if self.requests >= limits.keep_alive_requests and self.cycle is not None:
                 self.cycle.keep_alive = False
+
+        def on_message_complete(self) -> None:
+            guard.reading.pop(self, None)
+            super().on_message_complete()
 
     return GuardedProtocol
 

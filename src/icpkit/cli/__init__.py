@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -96,6 +97,22 @@ def _interrupted(signum: int) -> int:
     return 128 + signum
 
 
+# Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides, shown as escapes:
+# a file name or value holding a line break or a terminal escape must not forge a second "error:" line. A line
+# break stays only where icpkit's own lists continue a message (an indented line, or "and N more:").
+_UNPRINTABLE = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    if c != 0x0A
+}
+_LOOSE_BREAK = re.compile(r"\n(?!  |and [0-9])")
+
+
+def one_line(message: str) -> str:
+    """``message`` fit for a terminal: no control characters, and no line break that did not come from icpkit."""
+    return _LOOSE_BREAK.sub(r"\\x0a", message.translate(_UNPRINTABLE))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -112,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if stopped is not None:  # e.g. a DuckDB query that turned the signal into its own error
             return _interrupted(stopped)
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code
@@ -123,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if callable(show):
             show()
         else:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            err_console.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}")
         return 2
     except Exception:
         if stopped is None or debug:

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from icpkit.cli import app, console
+from icpkit.cli import app, console, err_console
 from icpkit.cli._common import load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
 from icpkit.cohorts import TOP_SHARE
@@ -23,7 +23,7 @@ from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.discover.builder import LEAKAGE_NOTE
 from icpkit.discover.personas import PersonaProposal, propose_personas
-from icpkit.errors import IcpkitError, InputError
+from icpkit.errors import IcpkitError, InputError, StoreError
 from icpkit.ingest.load import load_table
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.segments.discovery import SegmentFinder
@@ -330,7 +330,10 @@ def build(
     if record is not None:
         summary["version"] = record.version
         summary["store"] = str(store)
-        Store(store).record_run("build", spec_hash=record.hash, summary=summary)
+        try:
+            Store(store).record_run("build", spec_hash=record.hash, summary=summary)
+        except StoreError as exc:  # the spec and its version stand; only the summary of this run is lost
+            err_console.print(f"warning: the run summary was not kept: {escape(str(exc))}", highlight=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     elif parts:

@@ -56,6 +56,9 @@ def serve(
     header_timeout: float = typer.Option(
         10.0, "--header-timeout", help="Seconds a client has to send a request's headers; then it is closed."
     ),
+    body_timeout: float = typer.Option(
+        30.0, "--body-timeout", help="Seconds a client has to send a request's body once its headers are in."
+    ),
     max_header_bytes: int = typer.Option(
         16_384, "--max-header-bytes", help="Largest request line and headers, in bytes (more: 431)."
     ),
@@ -75,7 +78,14 @@ def serve(
         raise _missing_extra(exc.name or "fastapi and uvicorn") from None
     from icpkit.store import Store
 
-    server_limits = ServerLimits(header_timeout, max_header_bytes, max_connections, keep_alive, keep_alive_requests)
+    server_limits = ServerLimits(
+        header_timeout=header_timeout,
+        max_header_bytes=max_header_bytes,
+        body_timeout=body_timeout,
+        max_connections=max_connections,
+        keep_alive=keep_alive,
+        keep_alive_requests=keep_alive_requests,
+    )
     server_limits.check()
     if (spec is None) == (store is None):
         raise InputError("give exactly one of --spec (a YAML file) or --store (serves the promoted version)")

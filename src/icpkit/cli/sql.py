@@ -21,12 +21,24 @@ _FORMS = ("select", "view", "table")
 def _columns(pairs: list[str]) -> dict[str, str] | None:
     if not pairs:
         return None
-    out = {}
+    from icpkit.score.sql import column_kind
+
+    out: dict[str, str] = {}
     for pair in pairs:
         name, sep, typ = pair.partition("=")
-        if not sep or not name.strip() or not typ.strip():
+        name, typ = name.strip(), typ.strip()
+        if not sep or not name or not typ:
             raise InputError(f"--column needs 'name=type', got {pair!r}")
-        out[name.strip()] = typ.strip()
+        if not name.isprintable() or len(name) > 255:
+            raise InputError(f"--column {name!r}: a column name of at most 255 printable characters, please")
+        if name in out:
+            raise InputError(f"--column {name!r} is given twice")
+        if column_kind(typ) == "other":
+            raise InputError(
+                f"--column {name}={typ}: unknown type; use the table's own (varchar, text, double, bigint, "
+                "decimal(12,2), boolean, date, timestamp, varchar[] …) or a kind (text, number, bool, date, list)"
+            )
+        out[name] = typ
     return out
 
 

@@ -8,12 +8,14 @@ together, each with its row, instead of stopping at the first.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import re
 import uuid
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from icpkit.errors import Problem, UnreadableFileError
@@ -75,6 +77,11 @@ def _header(text: str, delimiter: str, file: Path) -> list[str]:
 
 def read_csv_file(file: Path, *, compressed: bool, encoding: str | None, delimiter: str | None) -> RawTable:
     sample = read_sample(file, compressed=compressed)
+    if sample.data and not sample.data.strip(b"\x00"):
+        raise UnreadableFileError(
+            f"holds only NUL bytes in its first {len(sample.data) // 1024:,} KiB: not text (a damaged or zeroed file?)",
+            path=file,
+        )
     if not sample.data.strip(b" \t\r\n\x00") or sample.data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
         raise UnreadableFileError("is empty (no header, no rows)", path=file)
     codec = check_encoding(sample, encoding, file) if encoding else detect_encoding(sample, file)
@@ -126,7 +133,12 @@ def _duckdb_csv(file: Path, columns: list[str], delim: str, *, compressed: bool,
     )
     con = _connect()
     try:
-        table = _cleaned(con.sql(query), columns)
+        try:
+            table = _cleaned(con.sql(query), columns)
+        except duckdb.InvalidInputException as exc:
+            if "state machine" not in str(exc):
+                raise
+            raise _unparsable(file, shown, compressed=compressed) from None
         bad = con.sql(
             f"SELECT line, column_name, error_type, csv_line, error_message FROM {rejects} ORDER BY line"
         ).fetchall()
@@ -134,7 +146,62 @@ def _duckdb_csv(file: Path, columns: list[str], delim: str, *, compressed: bool,
         con.close()
     if bad:
         raise _rejects_error(bad, columns, shown)
+    if table.num_rows == 0 and _size(file) > _LONG_LINE:
+        raise UnreadableFileError(
+            f"no row after the header could be read from {_size(file) / 2**20:,.0f} MB: a line longer than "
+            f"{_LONG_LINE:,} bytes (one huge field?) or a quote that is never closed",
+            path=str(shown),
+            row=2,
+        )
     return table
+
+
+_LONG_LINE = 2_000_000  # DuckDB's maximum line size
+_CHUNK = 8 * 1024 * 1024
+_LF_ALONE = re.compile(rb"(?<!\r)\n")
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
+def _unparsable(file: Path, shown: Path, *, compressed: bool) -> UnreadableFileError:
+    """DuckDB's "state machine reached an invalid state", said in words: usually line endings that change
+    between CRLF and LF part-way, found here with their row (the first 256 MB are searched)."""
+    row = _first_changed_ending(file, compressed=compressed)
+    if row is None:
+        return UnreadableFileError("cannot be parsed as CSV (a stray quote or a control character?)", path=str(shown))
+    return UnreadableFileError(
+        "mixes line endings: the rows before this one end in one kind (CRLF or LF) and this one in the other; "
+        "save the file with one kind",
+        path=str(shown),
+        row=row,
+    )
+
+
+def _first_changed_ending(file: Path, *, compressed: bool) -> int | None:
+    """The line (1 = header) whose ending differs from the first line's, or None."""
+    opener = gzip.open if compressed else open
+    lines, crlf, before = 0, None, b""
+    with opener(file, "rb") as f:
+        for _ in range(32):
+            chunk = f.read(_CHUNK)
+            if not chunk:
+                return None
+            data = before[-1:] + chunk
+            if crlf is None and b"\n" in data:
+                first = data.index(b"\n")
+                crlf = first > 0 and data[first - 1 : first] == b"\r"
+            if crlf is not None:
+                odd = _LF_ALONE.search(data, 1 if before else 0) if crlf else re.search(rb"\r\n", data)
+                if odd is not None:
+                    return lines + data.count(b"\n", 0, odd.start()) + 1
+            lines += chunk.count(b"\n")
+            before = chunk
+    return None
 
 
 def _rejects_error(bad: list[tuple], columns: list[str], file: Path) -> UnreadableFileError:
@@ -150,6 +217,8 @@ def _rejects_error(bad: list[tuple], columns: list[str], file: Path) -> Unreadab
             column = None
         elif "unicode" in f"{kind} {message}".lower():
             text = "is not valid UTF-8 text; pass encoding=... (for example cp1252)"
+        elif kind == "UNQUOTED VALUE" and not shown:  # DuckDB gave up on a line too long to hold
+            text = f"a quote that is never closed, or a field longer than {_LONG_LINE:,} bytes"
         elif kind == "UNQUOTED VALUE":
             text = f"a quote is opened but never closed: {shown!r}"
         else:

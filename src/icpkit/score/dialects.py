@@ -76,6 +76,9 @@ class DialectRules:
     full_case_lower: bool = False
     # the planner pulls subqueries up into one expression per output (PostgreSQL): each stage is fenced with OFFSET 0
     fence_subqueries: bool = False
+    # a text literal holding a backslash is written E'…' with the backslash doubled, which reads the same under
+    # either standard_conforming_strings: a legacy server (off) would take '\' as an escape and end the string
+    escape_strings: bool = False
 
     @property
     def arrays(self) -> bool:
@@ -85,7 +88,13 @@ class DialectRules:
 DIALECTS: dict[str, DialectRules] = {
     "duckdb": DialectRules("duckdb", "list_contains", "mask_lookup", multi_form="VARCHAR[]", explain_form="VARCHAR[]"),
     "postgres": DialectRules(
-        "postgres", "unnest", "array_remove", multi_form="text[]", explain_form="text[]", fence_subqueries=True
+        "postgres",
+        "unnest",
+        "array_remove",
+        multi_form="text[]",
+        explain_form="text[]",
+        fence_subqueries=True,
+        escape_strings=True,
     ),
     "spark": DialectRules(
         "spark",

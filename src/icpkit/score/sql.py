@@ -1170,6 +1170,14 @@ def _fence(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _escape_string(node: exp.Expression) -> exp.Expression:
+    """A text literal with a backslash as PostgreSQL's E'…' (backslash and quote doubled): the same string
+    whatever ``standard_conforming_strings`` says, so a value cannot end the literal on a legacy server."""
+    if isinstance(node, exp.Literal) and node.is_string and "\\" in node.this:
+        return exp.Var(this="E'" + node.this.replace("\\", "\\\\").replace("'", "''") + "'")
+    return node
+
+
 def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) -> str:
     """SQL text for ``dialect``; a construct the dialect lacks raises ``UnsupportedOperatorError``."""
     rules = rules_for(dialect)
@@ -1177,6 +1185,8 @@ def render(expression: exp.Expression, dialect: str, *, pretty: bool = False) ->
         expression = expression.transform(_simple_case_lower)
     if rules.fence_subqueries:
         expression = expression.transform(_fence)
+    if rules.escape_strings:
+        expression = expression.transform(_escape_string)
     try:
         return expression.sql(dialect=rules.name, unsupported_level=ErrorLevel.RAISE, pretty=pretty)
     except SqlglotError as exc:

@@ -117,7 +117,7 @@ def _flow(obj: Any) -> str:
 
 def _number(x: Any) -> Any:
     """Integral floats as ints (50.0 -> 50), so discovery's float bounds read like a person wrote them."""
-    if isinstance(x, float) and math.isfinite(x) and x.is_integer():
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) <= 2**53:  # beyond: stays a double
         return int(x)
     return x
 

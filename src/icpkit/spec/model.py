@@ -91,6 +91,27 @@ def _blank(x: Any) -> bool:
     return isinstance(x, str) and not x.strip(" \t\n\r")
 
 
+_EXACT = 2**53  # the largest integer a double (DuckDB, Spark, PostgreSQL float8, JSON) holds exactly
+
+
+def _double(x: Any) -> Any:
+    """An integer beyond ±2^53 as the double every engine compares it as (DuckDB, Spark, PostgreSQL float8,
+    JSON); left an int, it overflows the served JSON past 64 bits and a float past ±1.8e308."""
+    if type(x) is int and abs(x) > _EXACT:
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError("numbers must be finite (an integer beyond ±1.8e308)") from None
+    return x
+
+
+def _whole_number(v: Any) -> Any:
+    """``true`` and ``"10"`` are not numbers, though pydantic's lax mode would read them as 1 and 10."""
+    if isinstance(v, bool | str):
+        raise ValueError(f"must be a valid integer (a whole number), got {v!r}")
+    return v
+
+
 class Clause(_Frozen):
     """One test: ``field`` ``op`` ``value``. ``value`` is ``True`` for the flag operators."""
 
@@ -135,7 +156,9 @@ class Clause(_Frozen):
     @field_validator("value", mode="before")
     @classmethod
     def _tuples_to_lists(cls, v: Any) -> Any:
-        return list(v) if isinstance(v, tuple) else v
+        if isinstance(v, list | tuple):
+            return [_double(x) for x in v]
+        return _double(v)
 
 
 class Criterion(Clause):
@@ -145,6 +168,8 @@ class Criterion(Clause):
     also: list[Clause] = Field(default_factory=list)
     label: str | None = Field(default=None, description="plain-words override for reports")
     evidence: Evidence | None = None
+
+    _points_number = field_validator("points", mode="before")(_whole_number)
 
     def clauses(self) -> list[Clause]:
         return [Clause(field=self.field, op=self.op, value=self.value), *self.also]
@@ -336,6 +361,8 @@ class ICPSpec(_Frozen):
     routing_rules: list[RoutingRule] = Field(
         default_factory=list, description="ordered; the first rule whose tier and persona match sets the route"
     )
+
+    _version_number = field_validator("version", mode="before")(_whole_number)
 
     @field_validator("layers")
     @classmethod

@@ -34,6 +34,8 @@ __all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "RunRecord", "Store", "VersionReco
 
 DEFAULT_STORE = Path(".icpkit") / "store.duckdb"
 SCHEMA_VERSION = 1
+_HEADERS = 3 * 4096  # DuckDB's file header and two database headers: a complete store file is never shorter
+_MAGIC = b"DUCK"  # at offset 8 of a DuckDB file
 _SHORT = 10  # characters of a hash shown to people
 
 _SCHEMA = [
@@ -126,11 +128,22 @@ class Store:
     # ---------------------------------------------------------------------------------------- connections
 
     def exists(self) -> bool:
-        """True once a write has started the file (a zero-byte file left by a kill at creation is no store)."""
+        """True once a write has started the file (what a creation cut short leaves is no store: see _abandoned)."""
         try:
-            return self.path.is_file() and self.path.stat().st_size > 0
+            return self.path.is_file() and not self._abandoned()
         except OSError:
             return False
+
+    def _abandoned(self) -> bool:
+        """A file DuckDB began but never finished creating: killed, or the disk full, before its three headers
+        (12 KiB) were written. Such a file is zero bytes, zeros, or DuckDB's magic in a short file; it holds no
+        version. Any other short file is left alone (it is not ours to delete) and fails to open by name."""
+        size = self.path.stat().st_size
+        if size >= _HEADERS:
+            return False
+        with self.path.open("rb") as f:
+            head = f.read(_HEADERS)
+        return not head.strip(b"\0") or head[8:12] == _MAGIC
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.timeout
@@ -171,8 +184,11 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from None
         with store_lock(self.path, exclusive=True, timeout=self.timeout):
-            if self.path.is_file() and not self.exists():
-                self.path.unlink()  # zero bytes: a creation that was killed before DuckDB wrote its header
+            if self.path.is_file() and self._abandoned():
+                self.path.unlink()  # a creation cut short before DuckDB wrote its headers: start again
+                wal = self.path.with_name(self.path.name + ".wal")
+                if wal.is_file():
+                    wal.unlink()
             con = self._connect(read_only=False)
             try:
                 with _mapped("write"):
@@ -201,6 +217,8 @@ class Store:
             if con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0:
                 return False
             raise StoreError(f"{self.path} is a DuckDB file but not an icpkit store") from None
+        if row is not None and not str(row[0]).isdigit():
+            raise StoreError(f"the store {self.path} has schema version {str(row[0])[:40]!r}, which is not a number")
         if row is None or int(row[0]) > SCHEMA_VERSION:
             found = "no schema version" if row is None else f"schema version {row[0]}"
             raise StoreError(
