@@ -260,3 +260,24 @@ def test_size_marks_customers_as_they_stood_on_as_of(history: SynthHistory) -> N
     }
     assert won_by[early] < won_by[END]
     assert steps[early]["customer"] < steps[END]["customer"]
+
+
+def test_drift_checks_the_last_quarter_that_happened(
+    exported: SynthHistory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an export whose open deals are expected to close next year, drift checks the quarter before the last
+    event (with outcomes in it), not an empty quarter in the future that it would call stable."""
+    from icpkit.spec import dump_spec
+
+    spec = ICPBuilder(name="t", as_of=END - dt.timedelta(days=92)).fit(_dataset(exported)).spec
+    spec_path = tmp_path / "icp.yaml"
+    spec_path.write_text(dump_spec(spec), encoding="utf-8")
+    files = write_csv(exported, tmp_path / "export", style="hubspot")
+    args = ["drift", "--spec", str(spec_path), "--accounts", str(files["companies"]), "--deals", str(files["deals"])]
+    code, out = _run([*args, "--json", "--store", str(tmp_path / "store.duckdb")], capsys)
+    report = json.loads(out)
+    end = history_end({"accounts": exported.accounts, "deals": exported.deals})
+    assert end is not None and report["as_of"] == end.date.isoformat(), report["as_of"]
+    assert "period" not in [f["check"] for f in report["findings"]]
+    assert report["divergence"]["icp_closed"] > 0  # the period holds closed deals to check
+    assert code == 0
