@@ -281,3 +281,44 @@ def test_drift_checks_the_last_quarter_that_happened(
     assert "period" not in [f["check"] for f in report["findings"]]
     assert report["divergence"]["icp_closed"] > 0  # the period holds closed deals to check
     assert code == 0
+
+
+def test_a_lead_funded_last_month_scores_the_same_in_a_file_over_http_and_in_sql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The spec was built a year and a half ago; the lead was funded a month ago. Every door counts from today."""
+    from starlette.testclient import TestClient
+
+    from icpkit.api import create_app
+    from icpkit.spec import ICPSpec, dump_spec
+
+    spec = ICPSpec.model_validate(
+        {
+            "name": "t",
+            "as_of": "2025-06-30",
+            "layers": {
+                "firmographic": [{"field": "industry", "op": "in", "value": ["Software"], "points": 40}],
+                "trigger": [{"field": "last_funding_date", "op": "within_days", "value": 90, "points": 50}],
+            },
+            "tiers": {"tier1": 80, "tier2": 50, "tier3": 30},
+        }
+    )
+    spec_path = tmp_path / "icp.yaml"
+    spec_path.write_text(dump_spec(spec), encoding="utf-8")
+    funded = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)).isoformat()
+    leads = tmp_path / "leads.csv"
+    leads.write_text(f"account_id,industry,last_funding_date\nL1,Software,{funded}\nL2,Software,2025-06-01\n")
+    scored = tmp_path / "scored.csv"
+    code, out = _run(["score", str(leads), "--spec", str(spec_path), "--out", str(scored)], capsys)
+    assert code == 0, out
+    import csv
+
+    rows = list(csv.DictReader(scored.open(encoding="utf-8")))
+    assert [(r["account_id"], r["score"], r["tier"]) for r in rows] == [("L1", "90", "tier1"), ("L2", "40", "tier3")]
+    with TestClient(create_app(spec_path, insecure_no_auth=True, poll_seconds=0)) as client:
+        body = client.post("/v1/score", json={"record": {"industry": "Software", "last_funding_date": funded}}).json()
+    assert (body["score"], body["tier"]) == (90, "tier1")
+    code, out = _run(["sql", "--spec", str(spec_path), "--dialect", "postgres"], capsys)
+    assert code == 0 and "CURRENT_DATE" in out and "2025-" not in out
+    code, out = _run(["sql", "--spec", str(spec_path), "--as-of", "2025-06-30"], capsys)
+    assert "2025-04-01" in out and "CURRENT_DATE" not in out
