@@ -166,6 +166,7 @@ def test_engines_agree_on_today(engine: EngineRunner) -> None:
         got = engine(spec, table, None)
         want = _reference(spec, table, None)
         assume(dt.datetime.now(dt.UTC).date() == day)  # the calendar did not turn during the example
+        assert want == _reference(spec, table, day)  # unpinned means today, not the spec's as_of
         assert got == want
 
     check()
