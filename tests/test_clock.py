@@ -322,3 +322,28 @@ def test_a_lead_funded_last_month_scores_the_same_in_a_file_over_http_and_in_sql
     assert code == 0 and "CURRENT_DATE" in out and "2025-" not in out
     code, out = _run(["sql", "--spec", str(spec_path), "--as-of", "2025-06-30"], capsys)
     assert "2025-04-01" in out and "CURRENT_DATE" not in out
+
+
+def test_build_as_of_a_cutoff_on_the_files_never_sees_past_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same invariance through the files and the command: outcomes derived from subscriptions at --as-of."""
+    import pyarrow.csv as pacsv
+
+    from icpkit.spec import load_spec
+
+    h = _with_expected_closes(generate(3000, seed=8, with_subscriptions=True))
+    cutoff = END - dt.timedelta(days=270)
+    cut = _cut(h, cutoff)
+    specs = []
+    for label, deals, subs in (("full", h.deals, h.subscriptions), ("cut", cut.deals, cut.subscriptions)):
+        folder = tmp_path / label
+        files = write_csv(SynthHistory(**{**h.__dict__, "deals": deals, "subscriptions": subs}), folder)
+        assert pacsv.read_csv(files["deals"]).num_rows == deals.num_rows
+        out = folder / "icp.yaml"
+        args = ["build", "--accounts", str(files["accounts"]), "--deals", str(files["deals"])]
+        args += ["--subscriptions", str(files["subscriptions"]), "--as-of", cutoff.isoformat(), "--out", str(out)]
+        code, text = _run([*args, "--store", str(folder / "store.duckdb")], capsys)
+        assert code == 0, text
+        specs.append(load_spec(out))
+    assert specs[0].criteria() and content_hash(specs[0]) == content_hash(specs[1])
