@@ -225,9 +225,10 @@ def run_icpkit(src: Path, out: Path, explain: bool) -> dict[str, Any]:
 
     spec = ICPSpec.model_validate(spec_dict())
     outputs = ["score", "tier", *(["matched", "unknown", "exclusions_hit"] if explain else [])]
-    summary = score_file(
-        spec, src, out, explain=explain, select=["account_id"], outputs=outputs, progress=False, threads=_threads()
-    )
+    summary = score_file(  # pinned to the baselines' scoring date
+        spec, src, out, as_of=AS_OF, explain=explain, select=["account_id"], outputs=outputs, progress=False,
+        threads=_threads(),
+    )  # fmt: skip
     return {"tiers": summary.tier_counts}
 
 
@@ -311,7 +312,7 @@ def run_spark(src: Path, out: Path) -> dict[str, Any]:
     from icpkit.spec import ICPSpec
 
     spec = ICPSpec.model_validate(spec_dict())
-    score_parquet(spec, str(src), str(out), explain=False, select=["account_id"])
+    score_parquet(spec, str(src), str(out), as_of=AS_OF, explain=False, select=["account_id"])
     _stop_spark()
     return {}
 

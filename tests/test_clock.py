@@ -260,3 +260,90 @@ def test_size_marks_customers_as_they_stood_on_as_of(history: SynthHistory) -> N
     }
     assert won_by[early] < won_by[END]
     assert steps[early]["customer"] < steps[END]["customer"]
+
+
+def test_drift_checks_the_last_quarter_that_happened(
+    exported: SynthHistory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an export whose open deals are expected to close next year, drift checks the quarter before the last
+    event (with outcomes in it), not an empty quarter in the future that it would call stable."""
+    from icpkit.spec import dump_spec
+
+    spec = ICPBuilder(name="t", as_of=END - dt.timedelta(days=92)).fit(_dataset(exported)).spec
+    spec_path = tmp_path / "icp.yaml"
+    spec_path.write_text(dump_spec(spec), encoding="utf-8")
+    files = write_csv(exported, tmp_path / "export", style="hubspot")
+    args = ["drift", "--spec", str(spec_path), "--accounts", str(files["companies"]), "--deals", str(files["deals"])]
+    code, out = _run([*args, "--json", "--store", str(tmp_path / "store.duckdb")], capsys)
+    report = json.loads(out)
+    end = history_end({"accounts": exported.accounts, "deals": exported.deals})
+    assert end is not None and report["as_of"] == end.date.isoformat(), report["as_of"]
+    assert "period" not in [f["check"] for f in report["findings"]]
+    assert report["divergence"]["icp_closed"] > 0  # the period holds closed deals to check
+    assert code == 0
+
+
+def test_a_lead_funded_last_month_scores_the_same_in_a_file_over_http_and_in_sql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The spec was built a year and a half ago; the lead was funded a month ago. Every door counts from today."""
+    from starlette.testclient import TestClient
+
+    from icpkit.api import create_app
+    from icpkit.spec import ICPSpec, dump_spec
+
+    spec = ICPSpec.model_validate(
+        {
+            "name": "t",
+            "as_of": "2025-06-30",
+            "layers": {
+                "firmographic": [{"field": "industry", "op": "in", "value": ["Software"], "points": 40}],
+                "trigger": [{"field": "last_funding_date", "op": "within_days", "value": 90, "points": 50}],
+            },
+            "tiers": {"tier1": 80, "tier2": 50, "tier3": 30},
+        }
+    )
+    spec_path = tmp_path / "icp.yaml"
+    spec_path.write_text(dump_spec(spec), encoding="utf-8")
+    funded = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)).isoformat()
+    leads = tmp_path / "leads.csv"
+    leads.write_text(f"account_id,industry,last_funding_date\nL1,Software,{funded}\nL2,Software,2025-06-01\n")
+    scored = tmp_path / "scored.csv"
+    code, out = _run(["score", str(leads), "--spec", str(spec_path), "--out", str(scored)], capsys)
+    assert code == 0, out
+    import csv
+
+    rows = list(csv.DictReader(scored.open(encoding="utf-8")))
+    assert [(r["account_id"], r["score"], r["tier"]) for r in rows] == [("L1", "90", "tier1"), ("L2", "40", "tier3")]
+    with TestClient(create_app(spec_path, insecure_no_auth=True, poll_seconds=0)) as client:
+        body = client.post("/v1/score", json={"record": {"industry": "Software", "last_funding_date": funded}}).json()
+    assert (body["score"], body["tier"]) == (90, "tier1")
+    code, out = _run(["sql", "--spec", str(spec_path), "--dialect", "postgres"], capsys)
+    assert code == 0 and "CURRENT_DATE" in out and "2025-" not in out
+    code, out = _run(["sql", "--spec", str(spec_path), "--as-of", "2025-06-30"], capsys)
+    assert "2025-04-01" in out and "CURRENT_DATE" not in out
+
+
+def test_build_as_of_a_cutoff_on_the_files_never_sees_past_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same invariance through the files and the command: outcomes derived from subscriptions at --as-of."""
+    import pyarrow.csv as pacsv
+
+    from icpkit.spec import load_spec
+
+    h = _with_expected_closes(generate(3000, seed=8, with_subscriptions=True))
+    cutoff = END - dt.timedelta(days=270)
+    cut = _cut(h, cutoff)
+    specs = []
+    for label, deals, subs in (("full", h.deals, h.subscriptions), ("cut", cut.deals, cut.subscriptions)):
+        folder = tmp_path / label
+        files = write_csv(SynthHistory(**{**h.__dict__, "deals": deals, "subscriptions": subs}), folder)
+        assert pacsv.read_csv(files["deals"]).num_rows == deals.num_rows
+        out = folder / "icp.yaml"
+        args = ["build", "--accounts", str(files["accounts"]), "--deals", str(files["deals"])]
+        args += ["--subscriptions", str(files["subscriptions"]), "--as-of", cutoff.isoformat(), "--out", str(out)]
+        code, text = _run([*args, "--store", str(folder / "store.duckdb")], capsys)
+        assert code == 0, text
+        specs.append(load_spec(out))
+    assert specs[0].criteria() and content_hash(specs[0]) == content_hash(specs[1])

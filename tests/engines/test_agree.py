@@ -166,6 +166,7 @@ def test_engines_agree_on_today(engine: EngineRunner) -> None:
         got = engine(spec, table, None)
         want = _reference(spec, table, None)
         assume(dt.datetime.now(dt.UTC).date() == day)  # the calendar did not turn during the example
+        assert want == _reference(spec, table, day)  # unpinned means today, not the spec's as_of
         assert got == want
 
     check()
@@ -201,3 +202,20 @@ def test_a_duckdb_view_counts_from_current_date() -> None:
 
 def _clauses(spec: ICPSpec) -> list[Any]:
     return [cl for cs in spec.layers.values() for c in cs for cl in c.clauses()] + list(spec.exclusions)
+
+
+def test_a_zoned_timestamp_counts_by_its_own_day(engine: EngineRunner) -> None:
+    """Funded at 22:00 in New York on the scoring date (02:00 UTC the next day): recent on every engine. DuckDB
+    read it by its UTC day, after the scoring date, and gave 0 where the reference gives 50."""
+    spec = ICPSpec.model_validate(
+        {
+            "name": "zoned",
+            "layers": {"trigger": [{"field": "funded", "op": "within_days", "value": 30, "points": 50}]},
+        }
+    )
+    day = dt.date(2025, 6, 30)
+    moments = [dt.datetime(2025, 7, 1, 2, tzinfo=dt.UTC), dt.datetime(2025, 7, 1, 5, tzinfo=dt.UTC)]
+    table = pa.table({"funded": pa.array(moments, pa.timestamp("us", tz="America/New_York"))})
+    got = engine(spec, table, day)
+    assert got == _reference(spec, table, day)
+    assert [r["score"] for r in got] == [50, 0]  # 01:00 in New York on July 1st is after the scoring date

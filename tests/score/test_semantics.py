@@ -242,6 +242,8 @@ def test_an_unpinned_scorer_follows_the_calendar(monkeypatch: pytest.MonkeyPatch
     day = [AS_OF]
     monkeypatch.setattr(python_scorer, "today", lambda: day[0])
     monkeypatch.setattr("icpkit.score.semantics.today", lambda: day[0])
+    epoch = dt.date(1970, 1, 1).toordinal()
+    monkeypatch.setattr(python_scorer, "_clock", lambda: (day[0].toordinal() - epoch) * 86400.0 + 43200.0)  # noon
     for native in (False, True) if python_scorer.NATIVE else (False,):
         day[0] = AS_OF
         scorer = python_scorer.Scorer(_spec("within_days", 10), native=native)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +19,7 @@ from typing import Protocol
 from icpkit.api.logs import JsonLog
 from icpkit.api.served import AsOf, Served, serve_spec
 from icpkit.errors import IcpkitError, StoreError
+from icpkit.score.semantics import today
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
 from icpkit.store import Store
@@ -124,7 +124,7 @@ class LiveSpec:
         self._polls += 1
         sig = self.source.signature()
         cur = self.current
-        new_day = cur.today and dt.datetime.now(dt.UTC).date() != cur.as_of
+        new_day = cur.today and today() != cur.as_of  # the scoring date every engine reads
         if sig == self._signature and not new_day and self._polls % self.recheck:
             return False
         try:

@@ -9,6 +9,7 @@ found, 2 on bad input, so a scheduler can run it quarterly.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,14 @@ def _load(
     mapping: list[str],
     stage_map: list[str],
     as_json: bool,
+    as_of: dt.date | None = None,
 ) -> LoadResult:
+    """The exports, with outcomes derived from subscriptions as of ``as_of`` (the history's end when None)."""
     guard = json_stdout(as_json)
     with guard:
-        return load_exports(accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map)
+        return load_exports(
+            accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_of=as_of
+        )
 
 
 def _spec_in_force(spec: Path | None, store: Path) -> tuple[ICPSpec, VersionRecord | None]:
@@ -136,8 +141,9 @@ def drift(
     )
     icp, rec = _spec_in_force(spec, store)
     loaded = _load(
-        accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json
-    )
+        accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json,
+        as_of=when,
+    )  # fmt: skip
     with progress_bar(not as_json) as tell:
         report = check_drift(
             icp,
@@ -299,8 +305,9 @@ def recalibrate(
     when = parse_date_option(as_of, "--as-of")
     current, rec = _spec_in_force(spec, store)
     loaded = _load(
-        accounts, deals, subscriptions, None, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json
-    )
+        accounts, deals, subscriptions, None, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json,
+        as_of=when,
+    )  # fmt: skip
     builder_params = {
         "window_months": window_months,
         **{

@@ -462,7 +462,7 @@ def load_dataset(
         as_of_reason=(
             "given"
             if given_as_of is not None
-            else end.why() + " — open deals' expected close dates never count"
+            else end.why() + (" — open deals' expected close dates never count" if "deals" in tables else "")
             if end is not None
             else None
         ),

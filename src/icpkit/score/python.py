@@ -15,6 +15,7 @@ Python stays as the fallback (a machine without a C compiler) and as the twin th
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -183,6 +184,13 @@ class _Raw:
 
 
 _from_iso = dt.date.fromisoformat
+_clock = time.time  # seconds since the epoch: cheaper to read per record than a date
+_EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+
+
+def _day_end(day: dt.date) -> float:
+    """The epoch second at which ``day`` (UTC) is over."""
+    return (day.toordinal() - _EPOCH_DAY + 1) * 86400.0
 
 
 def iso_date(v: str) -> dt.date | None:
@@ -480,15 +488,18 @@ class Scorer:
     def _follow_calendar(
         self, score: Callable[[Mapping[str, Any]], ScoreResult]
     ) -> Callable[[Mapping[str, Any]], ScoreResult]:
-        """``score`` behind a check of today's date: on a new day the clauses are compiled for it."""
-        state = [self.as_of, score]
+        """``score`` behind a check of the clock: past the UTC midnight that ends the compiled day, the clauses
+        are compiled for the new one. One clock read and a comparison per record."""
+        state: list[Any] = [score, _day_end(self.as_of)]
 
         def dated(record: Mapping[str, Any]) -> ScoreResult:
-            day = today()
-            if day != state[0]:
-                self.as_of = day
-                state[0], state[1] = day, self._generate()[1]
-            return state[1](record)
+            if _clock() >= state[1]:
+                day = today()
+                if day != self.as_of:
+                    self.as_of = day
+                    state[0] = self._generate()[1]
+                state[1] = _day_end(day)
+            return state[0](record)
 
         return dated
 

@@ -67,15 +67,6 @@ def _col(t: pa.Table | None, name: str) -> bool:
     return t is not None and name in t.column_names
 
 
-def _max_date(*arrays: pa.ChunkedArray | pa.Array) -> dt.date | None:
-    best = None
-    for a in arrays:
-        v = pc.max(a.cast(pa.date32())).as_py()
-        if v is not None and (best is None or v > best):
-            best = v
-    return best
-
-
 def data_as_of(ds: Dataset) -> dt.date:
     """The last event that happened in the data (as cohorts define it; never an open deal's expected close date,
     never the wall clock), so a backtest is reproducible."""
