@@ -22,10 +22,11 @@ def broken(tmp_path: Path) -> dict[str, Path]:
     return {
         # no account id or name column: the accounts table cannot be built at all
         "accounts": write(tmp_path / "companies.csv", "Industry,Employees\nSoftware,120\nRetail,40\n"),
-        # readable, but a stage no preset knows and a deal id given twice
+        # readable, but a closed deal in a stage no preset knows and a deal id given twice
         "deals": write(
             tmp_path / "deals.csv",
-            "deal_id,account_id,stage,amount\nD1,A1,Closed Won,100\nD2,A1,Parked,50\nD1,A2,Closed Lost,70\n",
+            "deal_id,account_id,stage,amount,close_date\nD1,A1,Closed Won,100,2024-01-05\n"
+            "D2,A1,Parked,50,2024-02-01\nD1,A2,Closed Lost,70,2024-03-01\n",
         ),
         # employees that are not numbers
         "leads": write(tmp_path / "leads.csv", "account_id,employees\nL1,ten\nL2,many\nL3,40\n"),
