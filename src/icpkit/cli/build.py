@@ -20,6 +20,7 @@ from icpkit.cli._common import load_exports, parse_date_option, parse_segments_o
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
+from icpkit.ingest.contract import with_contract
 from icpkit.discover.personas import PersonaProposal, propose_personas
 from icpkit.errors import IcpkitError, InputError
 from icpkit.ingest.load import load_table
@@ -281,6 +282,7 @@ def build(
     persona_notes: list[str] = []
     if not result.no_signal:
         spec, persona_notes = _with_personas(found.spec if found is not None else result.spec, proposal, out)
+        spec = with_contract(spec, loaded, result, mapping=mapping or None)
         if keep:
             params = {k: v for k, v in vars(builder).items() if k != "progress"}
             record = Store(store).save_version(
