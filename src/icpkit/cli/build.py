@@ -20,9 +20,9 @@ from icpkit.cli._common import load_exports, parse_date_option, parse_segments_o
 from icpkit.cli._progress import progress_bar
 from icpkit.csvsafe import check_writable, write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
-from icpkit.ingest.contract import with_contract
 from icpkit.discover.personas import PersonaProposal, propose_personas
 from icpkit.errors import IcpkitError, InputError
+from icpkit.ingest.contract import with_contract
 from icpkit.ingest.load import load_table
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.segments.discovery import SegmentFinder
