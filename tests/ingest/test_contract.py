@@ -140,3 +140,59 @@ def test_parquet_with_a_renamed_header_is_read_through_the_contract(
     plain = _scored(capsys, str(sample["leads"]), "--spec", spec, "--out", str(tmp_path / "a.parquet"))
     renamed = _scored(capsys, str(source), "--spec", spec, "--out", str(tmp_path / "b.parquet"))
     assert renamed["tiers"] == plain["tiers"] and renamed["warnings"] == []
+
+
+# ------------------------------------------------------------------------------------------ every command alike
+
+
+def _country_spec(sample: dict[str, Path], folder: Path) -> Path:
+    """The sample spec with a criterion on country, so the ``Country/Region`` header decides scores."""
+    from icpkit.spec.model import Criterion, Op
+
+    spec = load_spec(sample["spec"])
+    extra = Criterion(field="country", op=Op.IN, value=["United States", "Canada"], points=12)
+    layers = {**spec.layers, "firmographic": [*spec.layers["firmographic"], extra]}
+    path = folder / "icp-country.yaml"
+    path.write_text(dump_spec(spec.model_copy(update={"layers": layers})), encoding="utf-8")
+    return path
+
+
+def _hubspot_leads(sample: dict[str, Path], folder: Path) -> Path:
+    """The sample leads as a HubSpot UI export writes them: labels as headers, ';'-joined technologies."""
+    leads = pq.read_table(sample["leads"])
+    labels = {"country": "Country/Region", "employees": "Number of Employees", "industry": "Industry"}
+    path = folder / "hubspot_leads.csv"
+    pacsv.write_csv(leads.rename_columns([labels.get(c, c) for c in leads.column_names]), path)
+    return path
+
+
+def _fit_counts(capsys: pytest.CaptureFixture[str], sample: dict[str, Path], spec: Path, leads: Path, tmp: Path):
+    """Leads in tiers 1-2 as score, validate and drift count them."""
+    history = ["--accounts", str(sample["companies"]), "--deals", str(sample["deals"])]
+    scored = _scored(capsys, str(leads), "--spec", str(spec), "--out", str(tmp / f"{leads.stem}.csv"))
+    assert main(["validate", *history, "--spec", str(spec), "--leads", str(leads), "--json"]) == 0
+    validated = json.loads(capsys.readouterr().out)["leads"]
+    code = main(["drift", *history, "--spec", str(spec), "--leads", str(leads), "--no-record", "--json"])
+    assert code == 0
+    shift = json.loads(capsys.readouterr().out)["score_shift"]
+    assert shift["population"] == "leads" and shift["n_new"] == validated["leads"] == scored["rows"]
+    drifted = {k: round(v * shift["n_new"]) for k, v in shift["new_tiers"].items()}
+    assert drifted == scored["tiers"]
+    return scored["tiers"]["tier1"] + scored["tiers"]["tier2"], validated["fit"]
+
+
+def test_every_command_reads_country_region_leads_alike(
+    sample: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _country_spec(sample, tmp_path)
+    scored, validated = _fit_counts(capsys, sample, spec, _hubspot_leads(sample, tmp_path), tmp_path)
+    assert scored == validated
+    plain = _scored(capsys, str(sample["leads"]), "--spec", str(spec), "--out", str(tmp_path / "plain.csv"))
+    assert scored == plain["tiers"]["tier1"] + plain["tiers"]["tier2"]  # the header names the same field
+
+
+def test_every_command_reads_parquet_leads_alike(
+    sample: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scored, validated = _fit_counts(capsys, sample, sample["spec"], sample["leads"], tmp_path)
+    assert scored == validated > 150
