@@ -10,7 +10,9 @@ that do not parse) is a *mismatch*: a warning naming the fields, or with ``stric
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ __all__ = [
     "LIST_SEPARATORS",
     "ContractError",
     "ContractRead",
+    "ReadRecords",
+    "RecordReader",
     "check_columns",
     "check_table",
     "contract_from_load",
@@ -36,6 +40,7 @@ __all__ = [
     "expected_kinds",
     "left_out_fields",
     "list_separator_mismatch",
+    "read_records",
     "read_table",
     "with_contract",
 ]
@@ -224,27 +229,34 @@ def read_table(
     preset: str | None = None,
     mapping: Any = None,
     encoding: str | None = None,
+    contract: DataContract | None = None,
+    follow_preset: bool = True,
 ) -> ContractRead:
     """Read records to score (leads, accounts, a universe) as the spec's contract says, and check them against it.
 
-    The preset is ``preset``, else the contract's, else detected; the contract's headers, kinds, scales and
-    separators apply, with ``mapping`` on top. Without a spec (or a spec without ``data:``) this is the usual
-    ingest of one table.
+    The preset is ``preset``, else the contract's (unless ``follow_preset`` is off, as for a data provider's
+    universe), else detected; the contract's headers, kinds, scales and separators apply, with ``mapping`` on top.
+    ``contract`` stands in for the spec's (e.g. how the accounts were just read, when the spec is built in the
+    same run). Without either this is the usual ingest of one table.
     """
     from icpkit.ingest.load import load_table
 
-    contract = spec.data if spec is not None else None
+    contract = contract or (spec.data if spec is not None else None)
     config = contract_mapping(contract, mapping)
+    if not follow_preset and config is not None:
+        config = dataclasses.replace(config, preset=None)
     loaded = load_table(
         source,
         kind,
-        preset=preset or (contract.preset if contract is not None else None),
+        preset=preset or (contract.preset if contract is not None and follow_preset else None),
         mapping=config,
         encoding=encoding,
     )
     table_report = next(iter(loaded.report.tables.values()))
     path = table_report.source
     headers = [c.source for c in table_report.columns if c.source] + list(table_report.dropped_headers)
+    if spec is not None and contract is not spec.data:
+        spec = spec.model_copy(update={"data": contract})
     mismatches = check_table(spec, loaded.table.schema, headers=headers) if spec is not None else []
     fields = set(expected_kinds(spec)) if spec is not None else set()
     for name in sorted(fields & set(loaded.table.column_names)):
@@ -341,3 +353,264 @@ def enforce(mismatches: list[str], *, strict: bool, path: str | None = None) -> 
             column=mismatches[0].split(":", 1)[0],
         )
     return [f"{path}: {m}" if path else m for m in mismatches]
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+
+_ACCEPTED: dict[ColumnKind, tuple[type, ...]] = {  # value types that are already of the field's kind
+    ColumnKind.NUMERIC: (int, float),
+    ColumnKind.DATE: (dt.date, str),  # text in the ISO form only (see _messy_text)
+    ColumnKind.BOOLEAN: (bool,),
+    ColumnKind.MULTI: (list, str),  # text of one item only
+    ColumnKind.CATEGORICAL: (str, int, float, bool),
+    ColumnKind.TEXT: (str, int, float, bool),
+    ColumnKind.ID: (str, int, float, bool),
+}
+_SEPARATOR_CHARS = frozenset("".join(LIST_SEPARATORS))
+_MISS: Any = object()
+_UNREADABLE: Any = object()
+_VALUES_REMEMBERED = 65_536  # distinct (field, text) readings a reader keeps
+_NONE: list[str] = []  # shared by every record with nothing unreadable: callers never change it
+_KEYS_REMEMBERED = 4096
+_ENUM_FIELD = "industry"  # the field whose HubSpot enum codes (COMPUTER_SOFTWARE) become labels
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRecords:
+    """Records read as a file's rows are, and per record the fields whose value could not be read."""
+
+    records: list[dict[str, Any]]
+    unreadable: list[list[str]]
+
+
+class RecordReader:
+    """Reads API and Python records (field -> value) exactly as ingest reads a file's rows, through the contract.
+
+    A header or HubSpot property name (``Number of Employees``, ``numberofemployees``, ``Country/Region``) is
+    mapped to its field; a value that is not already of its field's kind (``"1,200"``, ``"$250M"``, ``"51-200"``,
+    ``"yes"``, ``"08/01/2026"``, ``"HubSpot;Intercom"``, ``COMPUTER_SOFTWARE``) is coerced by the same DuckDB
+    expressions as a file's column; one that cannot be read becomes missing (unknown) and is named. The usual
+    record, typed already, passes with one type check per spec field and is returned as it came.
+    """
+
+    __slots__ = ("_aliases", "_checks", "_enum", "_fields", "_kinds", "_memo", "_normal", "_scales", "_separator")
+
+    def __init__(self, spec: ICPSpec) -> None:
+        from icpkit.ingest.load import _for_kind
+        from icpkit.ingest.presets import PRESETS, get_preset
+
+        contract = spec.data
+        kinds = expected_kinds(spec)
+        fields = list(dict.fromkeys([*_field_order(spec), *_persona_fields(spec)]))
+        self._fields = frozenset(fields)
+        self._kinds = {f: kinds.get(f, ColumnKind.CATEGORICAL) for f in fields}
+        preset = get_preset(contract.preset) if contract is not None and contract.preset else PRESETS["generic"]
+        self._enum = preset.industry_enum and _ENUM_FIELD in self._fields
+        read = contract.fields if contract is not None else {}
+        self._separator = {
+            f: read[f].separator if f in read else None for f in fields if self._kinds[f] is ColumnKind.MULTI
+        }
+        self._checks = self._compile_check(fields)
+        aliases: dict[str, str] = {}
+        for canonical, spellings in _for_kind(preset, TableKind.LEADS).aliases(TableKind.LEADS).items():
+            for spelling in spellings:
+                if canonical in self._fields:
+                    aliases.setdefault(spelling, canonical)
+        self._scales: dict[str, float] = {}
+        for header, name in (contract.columns if contract is not None else {}).items():
+            if name in self._fields:
+                aliases[normalise_header(header)] = name
+                scale = read[name].scale if name in read else None
+                if scale is not None:
+                    self._scales[normalise_header(header)] = scale
+        self._normal = {**aliases, **{normalise_header(f): f for f in fields}}
+        self._aliases: dict[Any, str | None] = {}  # a record's key -> its field (None: none), remembered
+        self._memo: dict[tuple[str, str, float | None], Any] = {}  # (field, text, scale) -> value read
+
+    def __call__(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """(the record as scoring should read it, the fields whose value could not be read)."""
+        raw, absent = self._checks(record)
+        if raw is None and not absent:  # the usual record: every spec field there and of its kind
+            return record, _NONE
+        pending = self._pending(record, raw, absent)
+        if pending is None:
+            return record, _NONE
+        read = self._coerce([pending])
+        return read.records[0], read.unreadable[0]
+
+    def many(self, records: list[dict[str, Any]]) -> ReadRecords:
+        """Several records; those that need reading are coerced together, in one pass, as a file's rows are."""
+        out = list(records)
+        unreadable: list[list[str]] = [[] for _ in records]
+        todo = [(i, p) for i, p in enumerate(map(self._pending, records)) if p is not None]  # type: ignore[arg-type]
+        if todo:
+            read = self._coerce([p for _, p in todo])
+            for (i, _), rec, bad in zip(todo, read.records, read.unreadable, strict=True):
+                out[i], unreadable[i] = rec, bad
+        return ReadRecords(out, unreadable)
+
+    # the fast check ---------------------------------------------------------------------------------------
+    def _pending(self, record: dict[str, Any], raw: dict[str, Any] | None = None, absent: bool | None = None) -> Any:
+        """None when every spec field is absent or of its kind already; else (the record with header and property
+        names mapped to their fields, the values to read by field, the unit scale of those read from a header)."""
+        if absent is None:
+            raw, absent = self._checks(record)
+        base, scales = record, {}
+        if absent and record:
+            renamed, scales = self._renamed(record)
+            if renamed:
+                base = {**record, **renamed}
+                more, _ = self._checks(renamed)
+                raw = {**(raw or {}), **(more or {})}
+        if not raw:
+            return None if base is record else (base, {}, {})
+        return base, raw, scales
+
+    def _compile_check(self, fields: list[str]) -> Callable[[dict[str, Any]], tuple[dict[str, Any] | None, bool]]:
+        """One generated function that type-checks every spec field of a record in line: on the usual typed
+        record it costs a dictionary lookup and a type test per field. Field names are passed in as constants,
+        never written into the code."""
+        names = {f"_n{i}": f for i, f in enumerate(fields)}
+        fine = {
+            ColumnKind.NUMERIC: "type(v) is float or type(v) is int",
+            ColumnKind.DATE: "(type(v) is str and len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii())"
+            " or type(v) is _date",
+            ColumnKind.BOOLEAN: "type(v) is bool",
+            ColumnKind.MULTI: "type(v) is list or (type(v) is str and _seps.isdisjoint(v))",
+        }
+        lines = ["def check(record):", "    get = record.get", "    raw = None", "    absent = False"]
+        for const, name in names.items():
+            kind = self._kinds[name]
+            if kind in fine:
+                ok = fine[kind]
+            elif self._enum and name == _ENUM_FIELD:
+                ok = "(type(v) is str and not v.isupper()) or type(v) in _scalars"
+            else:
+                ok = "type(v) is str or type(v) in _scalars"
+            lines += [
+                f"    v = get({const})",
+                "    if v is None:",
+                f"        if {const} not in record:",
+                "            absent = True",
+                f"    elif not ({ok}):",
+                "        if raw is None:",
+                "            raw = {}",
+                f"        raw[{const}] = v",
+            ]
+        lines.append("    return raw, absent")
+        scope: dict[str, Any] = {**names, "_date": dt.date, "_seps": _SEPARATOR_CHARS, "_scalars": (int, float, bool)}
+        exec(compile("\n".join(lines), "<icpkit record check>", "exec"), scope)
+        return scope["check"]
+
+    def _renamed(self, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+        """Values under a header or property name of a spec field the record lacks, by that field, and the unit
+        scale of a header the contract reads with one (revenue in millions)."""
+        out: dict[str, Any] = {}
+        scales: dict[str, float] = {}
+        for key, v in record.items():
+            if key in self._fields or v is None:
+                continue
+            name = self._aliases.get(key, _MISS)
+            if name is _MISS:
+                name = self._normal.get(normalise_header(key)) if isinstance(key, str) else None
+                if len(self._aliases) < _KEYS_REMEMBERED:
+                    self._aliases[key] = name
+            if name is not None and record.get(name) is None and name not in out:
+                out[name] = v
+                scale = self._scales.get(normalise_header(key))
+                if scale is not None:
+                    scales[name] = scale
+        return out, scales
+
+    # the slow path: the ingest's own coercion -------------------------------------------------------------
+    def _coerce(self, pending: list[tuple[dict[str, Any], dict[str, Any], dict[str, float]]]) -> ReadRecords:
+        """Read every pending value with ingest's coercion, each value alone (as a one-cell column, so no other
+        record's values sway how it is read) and remembered, so a spelling seen before costs a lookup."""
+        records = [dict(base) for base, _, _ in pending]
+        unreadable: list[list[str]] = [[] for _ in pending]
+        wanted: dict[tuple[str, str, float | None], None] = {}
+        for i, (_, raw, scales) in enumerate(pending):
+            for name, v in raw.items():
+                text = self._text(name, v)
+                if text is None:  # a list where one value is expected, an object: never readable
+                    records[i][name] = None
+                    unreadable[i].append(name)
+                    continue
+                key = (name, text, scales.get(name))
+                if key not in self._memo:
+                    wanted[key] = None
+        if wanted:
+            self._read_values(list(wanted))
+        for i, (_, raw, scales) in enumerate(pending):
+            for name, v in raw.items():
+                text = self._text(name, v)
+                if text is None:
+                    continue
+                value = self._memo.get((name, text, scales.get(name)), _UNREADABLE)
+                if value is _UNREADABLE:
+                    records[i][name] = None
+                    unreadable[i].append(name)
+                else:
+                    records[i][name] = value
+        return ReadRecords(records, unreadable)
+
+    def _read_values(self, keys: list[tuple[str, str, float | None]]) -> None:
+        """One coercion pass: a column per field (and unit scale) holding its distinct new spellings, as a file's
+        column holds its values (so, as in a file, day-first dates or decimal commas are settled per column)."""
+        from icpkit.ingest.canonical import _hubspot_industry
+        from icpkit.ingest.coerce import CoerceSpec, coerce_columns
+
+        groups: dict[tuple[str, float | None], list[str]] = {}
+        for name, text, scale in keys:
+            groups.setdefault((name, scale), []).append(text)
+        height = max(len(v) for v in groups.values())
+        columns = {
+            f"__v{j}": pa.array(v + [None] * (height - len(v)), pa.string()) for j, v in enumerate(groups.values())
+        }
+        plan = {
+            f"__v{j}": CoerceSpec(self._kinds[name], scale=scale or 1.0, separator=self._separator.get(name))
+            for j, (name, scale) in enumerate(groups)
+        }
+        result = coerce_columns(pa.table(columns), plan, path="<record>")
+        if len(self._memo) + len(keys) > _VALUES_REMEMBERED:
+            self._memo.clear()
+        for j, ((name, scale), texts) in enumerate(groups.items()):
+            values = result.table.column(f"__v{j}").slice(0, len(texts))
+            if self._enum and name == _ENUM_FIELD:
+                values = _hubspot_industry(values)
+            for text, value in zip(texts, values.to_pylist(), strict=True):
+                self._memo[(name, text, scale)] = _UNREADABLE if value is None and not _missing(text) else value
+
+    def _text(self, name: str, v: Any) -> str | None:
+        if type(v) is str:
+            return v
+        if type(v) is bool:
+            return "true" if v else "false"
+        if type(v) in (int, float):
+            return repr(v)
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if type(v) is list and self._kinds[name] is ColumnKind.MULTI:
+            sep = self._separator.get(name) or ";"
+            return sep.join(str(x) for x in v if x is not None)
+        return None
+
+
+def _missing(text: str) -> bool:
+    """Text ingest reads as a missing value (blank, ``n/a``, ``null``, ``-``, …), never as an unreadable one."""
+    from icpkit.ingest.coerce import NULL_TOKENS
+
+    return text.strip().lower() in NULL_TOKENS
+
+
+def _persona_fields(spec: ICPSpec) -> list[str]:
+    if not spec.personas:
+        return []
+    pf = spec.persona_fields
+    return [pf.title, pf.seniority, pf.department]
+
+
+def read_records(spec: ICPSpec) -> RecordReader:
+    """The reader ``compile_scorer`` users put in front of the scorer: ``record, unreadable = reader(record)``."""
+    return RecordReader(spec)
