@@ -196,3 +196,16 @@ def test_every_command_reads_parquet_leads_alike(
 ) -> None:
     scored, validated = _fit_counts(capsys, sample, sample["spec"], sample["leads"], tmp_path)
     assert scored == validated > 150
+
+
+def test_spark_reads_parquet_leads_through_the_contract(
+    sample: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], spark_session: object
+) -> None:
+    leads = pq.read_table(sample["leads"])
+    crm = leads.rename_columns(["Number of Employees" if c == "employees" else c for c in leads.column_names])
+    source = tmp_path / "crm.parquet"
+    pq.write_table(crm, source)
+    spec = str(sample["spec"])
+    duck = _scored(capsys, str(sample["leads"]), "--spec", spec, "--out", str(tmp_path / "a.parquet"))
+    spark = _scored(capsys, str(source), "--spec", spec, "--out", str(tmp_path / "b.parquet"), "--engine", "spark")
+    assert spark["tiers"] == duck["tiers"] and spark["warnings"] == []
