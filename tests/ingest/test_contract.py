@@ -209,3 +209,16 @@ def test_spark_reads_parquet_leads_through_the_contract(
     duck = _scored(capsys, str(sample["leads"]), "--spec", spec, "--out", str(tmp_path / "a.parquet"))
     spark = _scored(capsys, str(source), "--spec", spec, "--out", str(tmp_path / "b.parquet"), "--engine", "spark")
     assert spark["tiers"] == duck["tiers"] and spark["warnings"] == []
+
+
+def test_sql_holds_declared_column_types_to_the_contract(
+    sample: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sql", "--spec", str(sample["spec"]), "--column", "employees=VARCHAR", "--column", "tech_stack=VARCHAR[]"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "employees: read as text, the spec compares it as numeric" in captured.err
+    assert "tech_stack" not in captured.err and "SELECT" in captured.out
+    assert main([*args, "--strict"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "does not fit the spec's data contract: employees" in captured.err
