@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import shutil
 import warnings
@@ -18,6 +19,7 @@ from icpkit.cli import main
 from icpkit.ingest.contract import RecordReader
 from icpkit.score.python import compile_scorer
 from icpkit.spec import load_spec
+from icpkit.spec.model import Criterion, DataContract, FieldRead, ICPSpec, Op
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -124,3 +126,39 @@ def test_compile_scorer_users_read_records_with_the_same_helper(built: Path) -> 
     assert bad == [] and read["industry"] == "Software" and read["employees"] == 1200.0
     assert read["tech_stack"] == ["HubSpot", "Intercom"] and read["annual_revenue"] == 25_000_000.0
     assert score(read).score == score({**typed, "employees": 1200.0, "annual_revenue": 25e6}).score
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "read"),
+    [
+        ("employees", "1,200", 1200.0),
+        ("employees", "51-200", 125.5),
+        ("employees", True, None),  # a flag is no head count
+        ("uses_api", "yes", True),
+        ("uses_api", "no", False),
+        ("uses_api", 1, True),
+        ("funded", "08/01/2026", dt.date(2026, 8, 1)),
+        ("funded", "Aug 1, 2026", dt.date(2026, 8, 1)),
+        ("funded", "soon", None),
+        ("tech_stack", "HubSpot | Slack", ["HubSpot", "Slack"]),
+        ("tech_stack", "HubSpot;Slack", ["HubSpot", "Slack"]),
+        ("employees", [1, 2], None),
+    ],
+)
+def test_each_kind_of_value_is_read_as_ingest_reads_it(field: str, value: object, read: object) -> None:
+    spec = ICPSpec(
+        name="kinds",
+        layers={
+            "firmographic": [Criterion(field="employees", op=Op.BETWEEN, value=[50, 500], points=30)],
+            "technographic": [Criterion(field="tech_stack", op=Op.CONTAINS_ANY, value=["HubSpot"], points=30)],
+            "behavioral": [Criterion(field="uses_api", op=Op.IS_TRUE, points=20)],
+            "trigger": [Criterion(field="funded", op=Op.WITHIN_DAYS, value=365, points=20)],
+        },
+        data=DataContract(preset="generic", fields={"tech_stack": FieldRead(kind="multi")}),
+    )
+    typed = {"employees": 120, "uses_api": False, "funded": "2026-01-01", "tech_stack": ["Slack"]}
+    reader = RecordReader(spec)
+    assert reader(typed) == (typed, [])
+    record, unreadable = reader({**typed, field: value})
+    assert record[field] == read
+    assert unreadable == ([field] if read is None else [])
