@@ -358,15 +358,6 @@ def enforce(mismatches: list[str], *, strict: bool, path: str | None = None) -> 
 # ---------------------------------------------------------------------------------------------- records
 
 
-_ACCEPTED: dict[ColumnKind, tuple[type, ...]] = {  # value types that are already of the field's kind
-    ColumnKind.NUMERIC: (int, float),
-    ColumnKind.DATE: (dt.date, str),  # text in the ISO form only (see _messy_text)
-    ColumnKind.BOOLEAN: (bool,),
-    ColumnKind.MULTI: (list, str),  # text of one item only
-    ColumnKind.CATEGORICAL: (str, int, float, bool),
-    ColumnKind.TEXT: (str, int, float, bool),
-    ColumnKind.ID: (str, int, float, bool),
-}
 _SEPARATOR_CHARS = frozenset("".join(LIST_SEPARATORS))
 _MISS: Any = object()
 _UNREADABLE: Any = object()
@@ -391,7 +382,7 @@ class RecordReader:
     mapped to its field; a value that is not already of its field's kind (``"1,200"``, ``"$250M"``, ``"51-200"``,
     ``"yes"``, ``"08/01/2026"``, ``"HubSpot;Intercom"``, ``COMPUTER_SOFTWARE``) is coerced by the same DuckDB
     expressions as a file's column; one that cannot be read becomes missing (unknown) and is named. The usual
-    record, typed already, passes with one type check per spec field and is returned as it came.
+    record, typed already, passes with a type check per number, flag, date and list field and comes back as it was.
     """
 
     __slots__ = ("_aliases", "_checks", "_enum", "_fields", "_kinds", "_memo", "_normal", "_scales", "_separator")
