@@ -35,6 +35,10 @@ __all__ = [
     "request_models",
 ]
 
+_UNREADABLE = (
+    "fields whose value could not be read as the spec's data contract reads it (e.g. 'lots' for employees): "
+    "scored as unknown, never as a no"
+)
 TierName = Literal["tier1", "tier2", "tier3", "none", "excluded"]
 
 
@@ -54,8 +58,11 @@ def request_models(limits: Limits) -> tuple[type[BaseModel], type[BaseModel]]:
         Field(
             max_length=limits.max_fields,
             description="One lead or account: field -> value, with the spec's field names (see GET /v1/icp "
-            "`fields`). Dates as YYYY-MM-DD text, a multi-valued field (tech_stack) as a list. Fields the spec "
-            "does not read are ignored; `email` / `domain` are used for enrichment when a universe is loaded.",
+            "`fields`). Dates as YYYY-MM-DD text, a multi-valued field (tech_stack) as a list. Values and names "
+            "are also read as the spec's data contract reads a file (`1,200`, `$250M`, `51-200`, `yes`, "
+            "`08/01/2026`, `;`-joined lists, HubSpot enum codes and property names); a value that cannot be read "
+            "is unknown and named in `unreadable`. Fields the spec does not read are ignored; `email` / `domain` "
+            "are used for enrichment when a universe is loaded.",
             examples=[{"industry": "Software", "employees": 120, "country": "US", "email": "jane@acme.com"}],
         ),
     ]
@@ -124,6 +131,7 @@ class ScoreResponse(_Out):
     )
     explanation: Explanation = Field(description="with segments, the best segment's, ids local to it")
     enrichment: Enrichment | None = Field(description="null when no universe is loaded or enrich was false")
+    unreadable: list[str] = Field(description=_UNREADABLE)
     spec: SpecRef
     as_of: dt.date = Field(description="the date within_days criteria were counted back from")
 
@@ -143,6 +151,7 @@ class BatchResult(_Out):
     )
     explanation: Explanation = Field(description="with segments, the best segment's, ids local to it")
     enrichment: Enrichment | None
+    unreadable: list[str] = Field(description=_UNREADABLE)
 
 
 class BatchResponse(_Out):

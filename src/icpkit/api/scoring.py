@@ -5,6 +5,10 @@ Shared by the fast ASGI path and the FastAPI routes, so the two cannot answer di
 only picks them. A multi-segment spec answers with the best segment's name, every segment's score and ids local
 to the best segment; a spec with personas adds the persona and how strongly it matched. Those four keys are
 always there, null when the spec has no segments or no personas, so a client reads one shape.
+
+Records are read through the spec's data contract first (``icpkit.ingest.contract.RecordReader``): header and
+property names, and values not already of their field's kind (``"1,200"``, ``"51-200"``, ``COMPUTER_SOFTWARE``),
+are read as ingest reads a file; ``unreadable`` names the fields whose value could not be read (scored unknown).
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ class Scoring:
         self.limits = limits
         self.enricher = enricher
 
-    def _one(self, served: Served, record: dict[str, Any], enrich: bool) -> dict[str, Any]:
+    def _one(
+        self, served: Served, record: dict[str, Any], enrich: bool, unreadable: list[str] | None = None
+    ) -> dict[str, Any]:
+        if unreadable is None:
+            record, unreadable = served.reader(record)
         enrichment = None
         if enrich and self.enricher is not None:
             full = self.enricher.enrich(record)
@@ -58,6 +66,7 @@ class Scoring:
                 "exclusions_hit": list(map(hits.__getitem__, r.exclusions_hit)),
             },
             "enrichment": enrichment,
+            "unreadable": unreadable,
         }
 
     def score(self, body: bytes, served: Served) -> bytes:
@@ -72,5 +81,6 @@ class Scoring:
         """Many records, in order; also returns how many (for the access log)."""
         records, enrich = parse_batch(body, self.limits)
         one = self._one
-        results = [one(served, r, enrich) for r in records]
+        read = served.reader.many(records)  # values to read are read together, as a file's rows are
+        results = [one(served, r, enrich, bad) for r, bad in zip(read.records, read.unreadable, strict=True)]
         return _dumps({"results": results, "spec": served.ref, "as_of": served.as_of}), len(results)

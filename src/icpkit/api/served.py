@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import orjson
 
+from icpkit.ingest.contract import RecordReader
 from icpkit.score.python import Scorer, compile_scorer
 from icpkit.score.semantics import criterion_ids, exclusion_ids, layer_totals
 from icpkit.spec.io import content_hash
@@ -94,6 +95,7 @@ class Served:
     words: dict[str | None, tuple[dict[str, orjson.Fragment], dict[str, orjson.Fragment]]]
     icp: dict[str, Any]  # the GET /v1/icp body
     icp_json: bytes
+    reader: RecordReader  # reads a record's names and values as the spec's data contract reads a file
 
 
 AsOf = dt.date | Literal["spec"] | None
@@ -198,4 +200,5 @@ def serve_spec(spec: ICPSpec, *, version: int | None = None, as_of: AsOf = None,
         words=words,
         icp=icp,
         icp_json=orjson.dumps(icp),
+        reader=RecordReader(spec),
     )

@@ -24,6 +24,7 @@ from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.discover.builder import LEAKAGE_NOTE
 from icpkit.discover.personas import PersonaProposal, propose_personas
 from icpkit.errors import IcpkitError, InputError, StoreError
+from icpkit.ingest.contract import with_contract
 from icpkit.ingest.load import load_table
 from icpkit.score.semantics import criterion_ids, exclusion_ids
 from icpkit.segments.discovery import SegmentFinder
@@ -305,6 +306,7 @@ def build(
     persona_notes: list[str] = []
     if not result.no_signal:
         spec, persona_notes = _with_personas(found.spec if found is not None else result.spec, proposal, out)
+        spec = with_contract(spec, loaded, result, mapping=mapping or None)
         if keep:
             params = {k: v for k, v in vars(builder).items() if k != "progress"}
             record = Store(store).save_version(

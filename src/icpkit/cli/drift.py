@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from icpkit.cli import app, console
+from icpkit.cli import app, console, err_console
 from icpkit.cli._common import json_stdout, load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
 from icpkit.cli.store import store_option
@@ -27,7 +27,8 @@ from icpkit.discover import ICPBuilder
 from icpkit.drift import DriftReport, DriftThresholds, check_drift, with_behavior
 from icpkit.drift.funnel import STEP_NAMES
 from icpkit.errors import InputError, StoreError
-from icpkit.ingest import LoadResult
+from icpkit.ingest import LoadResult, TableKind
+from icpkit.ingest.contract import enforce, read_table
 from icpkit.segments import SegmentFinder
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
@@ -59,6 +60,25 @@ def _load(
         return load_exports(
             accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_of=as_of
         )
+
+
+def _with_leads(loaded: LoadResult, leads: Path | None, icp: ICPSpec, mapping: list[str], as_json: bool) -> None:
+    """Read the leads on their own, as the spec's data contract says, into ``loaded``'s dataset.
+
+    Read together with the history, a leads file's headers took part in choosing the preset of the accounts and
+    deals (a Parquet of canonical names made a HubSpot deals file fail); read through the contract they are named,
+    typed and split exactly as ``score`` reads them.
+    """
+    if leads is None:
+        return
+    with json_stdout(as_json):
+        read = read_table(leads, TableKind.LEADS, spec=icp, mapping=mapping or None)
+    for line in enforce(read.mismatches, strict=False, path=read.path):
+        err_console.print(f"warning: {escape(line)}", highlight=False, soft_wrap=True)
+    loaded.dataset.leads = read.table
+    loaded.dataset.kinds["leads"] = dict(read.kinds)
+    if read.path is not None:
+        loaded.dataset.sources["leads"] = read.path
 
 
 def _spec_in_force(spec: Path | None, store: Path) -> tuple[ICPSpec, VersionRecord | None]:
@@ -141,9 +161,10 @@ def drift(
     )
     icp, rec = _spec_in_force(spec, store)
     loaded = _load(
-        accounts, deals, subscriptions, leads, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json,
+        accounts, deals, subscriptions, None, preset=preset, mapping=mapping, stage_map=stage_map, as_json=as_json,
         as_of=when,
     )  # fmt: skip
+    _with_leads(loaded, leads, icp, mapping, as_json)
     with progress_bar(not as_json) as tell:
         report = check_drift(
             icp,

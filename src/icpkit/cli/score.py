@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from icpkit.cli import app, console, err_console
@@ -53,6 +54,9 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     columns: str | None = typer.Option(
         None, "--columns", help="Scoring columns to write, comma-separated (e.g. score,tier; default: all)."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 2 when the input does not fit the spec's data contract (default: warn)."
     ),
 ) -> None:
     """Score records: one row per input record with its id, score, tier, route and the explanation."""
@@ -140,7 +144,8 @@ def _score(
             raise InputError("--columns is a duckdb and python engine option")
         if fmt or out.suffix.lower() != ".parquet" or source.suffix.lower() != ".parquet":
             raise InputError("--engine spark reads and writes Parquet (use duckdb for CSV or a CRM --format)")
-        counts = score_parquet(icp, str(source), str(out), as_of=when, explain=explain)
+        warnings: list[str] = []
+        counts = score_parquet(icp, str(source), str(out), as_of=when, explain=explain, strict=strict, warn=warnings)
         summary = {"rows": sum(counts.values()), "tiers": counts}
     else:
         from icpkit.score.duckdb_engine import score_file
@@ -159,9 +164,14 @@ def _score(
             engine=chosen.name,
             keep_order=keep_order,
             outputs=[c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None,
+            strict=strict,
         )
+        warnings = result.warnings
         summary = {"rows": result.rows, "tiers": result.tier_counts}
     summary |= {"output": str(shown), "engine": chosen.name, "format": fmt or out.suffix.lstrip(".")}
+    summary["warnings"] = warnings
+    for line in warnings:
+        err_console.print(f"warning: {escape(line)}", highlight=False, soft_wrap=True)
     if icp.personas:
         summary["personas"] = _persona_counts(out, crm=fmt is not None, spark=chosen.name == "spark")
     if as_json:

@@ -17,11 +17,12 @@ from icpkit.cli import app, console, err_console
 from icpkit.cli._common import json_stdout, parse_date_option
 from icpkit.csvsafe import check_writable, write_csv, write_parquet
 from icpkit.errors import InputError
-from icpkit.ingest import TableKind, load_dataset, load_table
+from icpkit.ingest import TableKind, load_dataset
+from icpkit.ingest.contract import enforce, read_table
 from icpkit.size.funnel import Sizing, SizingReport, size_universe
 from icpkit.size.sam import load_sam_file, parse_sam
 from icpkit.spec.io import load_spec
-from icpkit.spec.model import Clause
+from icpkit.spec.model import Clause, ICPSpec
 
 __all__ = ["load_crm", "load_universe", "print_funnel", "sam_clauses", "size", "write_targets"]
 
@@ -33,8 +34,15 @@ def sam_clauses(sam: list[str], sam_file: Path | None) -> list[Clause]:
     return [*(load_sam_file(sam_file) if sam_file else []), *(parse_sam(s) for s in sam)]
 
 
-def load_universe(universe: Path, preset: str | None, mapping: list[str]) -> pa.Table:
-    return load_table(universe, TableKind.UNIVERSE, preset=preset, mapping=mapping or None).table
+def load_universe(universe: Path, preset: str | None, mapping: list[str], spec: ICPSpec | None = None) -> pa.Table:
+    """The universe read with the spec's data contract (its headers, kinds and separators; a data provider's file
+    keeps its own preset), warning about spec fields it lacks or reads otherwise."""
+    read = read_table(
+        universe, TableKind.UNIVERSE, spec=spec, preset=preset, mapping=mapping or None, follow_preset=False
+    )
+    for line in enforce(read.mismatches, strict=False, path=read.path):
+        err_console.print(f"warning: {escape(line)}", highlight=False, soft_wrap=True)
+    return read.table
 
 
 def load_crm(accounts: Path | None, deals: Path | None, mapping: list[str]) -> tuple[pa.Table | None, pa.Table | None]:
@@ -176,7 +184,7 @@ def run_size(
     the_spec = load_spec(spec)
     clauses = sam_clauses(sam, sam_file)
     date = parse_date_option(as_of, "--as-of")
-    table = load_universe(universe, preset, mapping)
+    table = load_universe(universe, preset, mapping, the_spec)
     acc, dl = load_crm(accounts, deals, crm_mapping)
     if table.num_rows > 200_000:
         err_console.print(f"sizing {table.num_rows:,} companies…")

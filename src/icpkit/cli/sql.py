@@ -6,14 +6,27 @@ import datetime as dt
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from sqlglot import exp
 
-from icpkit.cli import app
+from icpkit.cli import app, err_console
 from icpkit.errors import InputError
+from icpkit.ingest.contract import check_columns, enforce
 from icpkit.score.sql import compile_expression, render
 from icpkit.spec.io import load_spec
+from icpkit.spec.model import ICPSpec
 
 __all__ = ["sql"]
+
+
+def _contract_mismatches(icp: ICPSpec, columns: dict[str, str]) -> list[str]:
+    """Spec fields whose declared column type is of another kind than the spec compares them as. Only the
+    columns given are known, so a field left out of ``--column`` is not reported as missing."""
+    from icpkit.score.duckdb_engine import _duckdb_kind
+
+    known = {name: _duckdb_kind(typ) for name, typ in columns.items()}
+    return [m for m in check_columns(icp, known) if not m.split(":", 1)[1].strip().startswith("not in")]
+
 
 _FORMS = ("select", "view", "table")
 
@@ -56,6 +69,9 @@ def sql(
     column: list[str] = typer.Option(
         [], "--column", "-c", help="'name=type' of a table column (repeatable): compile exactly for its type."
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 2 when a --column type does not fit the spec's data contract (default: warn)."
+    ),
 ) -> None:
     """Print the scoring query: every column plus score, tier, route, layer scores and the explanation."""
     if form not in _FORMS:
@@ -65,8 +81,12 @@ def sql(
     except ValueError:
         raise InputError(f"--as-of must be a date (YYYY-MM-DD), got '{as_of}'") from None
     icp = load_spec(spec)
+    columns = _columns(column)
+    if columns:  # the table's columns as given: held to the contract's kinds, as a file's are
+        for line in enforce(_contract_mismatches(icp, columns), strict=strict, path=table):
+            err_console.print(f"warning: {escape(line)}", highlight=False, soft_wrap=True)
     query: exp.Expression = compile_expression(
-        icp, dialect=dialect, table=table, as_of=when, explain=explain, columns=_columns(column)
+        icp, dialect=dialect, table=table, as_of=when, explain=explain, columns=columns
     )
     if form != "select":
         parts = name.split(".")

@@ -16,13 +16,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from icpkit.cli import app, console
+from icpkit.cli import app, console, err_console
 from icpkit.cli._common import load_exports, parse_date_option, parse_segments_option
 from icpkit.cli._progress import progress_bar
 from icpkit.cohorts import TOP_SHARE
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.errors import InputError, InsufficientSignalError
-from icpkit.ingest import TableKind, load_table
+from icpkit.ingest import TableKind
+from icpkit.ingest.contract import contract_from_load, enforce, read_table
 from icpkit.ingest.schema import Dataset
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
@@ -63,15 +64,24 @@ def load_inputs(
         accounts, deals, subscriptions, preset=preset, mapping=mapping, stage_map=stage_map, encoding=encoding,
         as_of=as_of,
     )  # fmt: skip
+    icp = load_spec(spec) if spec is not None else None
+    # leads and the universe are read as the spec's data contract says; without a spec, as the accounts just were
+    contract = icp.data if icp is not None and icp.data is not None else contract_from_load(loaded, mapping=mapping)
+    read_leads = read_universe = None
+    if leads is not None:
+        read_leads = read_table(leads, TableKind.LEADS, spec=icp, mapping=mapping or None, contract=contract)
+    if universe is not None:
+        read_universe = read_table(
+            universe, TableKind.UNIVERSE, spec=icp, mapping=universe_map or None, contract=contract, follow_preset=False
+        )
+    for read in (read_leads, read_universe):
+        for line in enforce(read.mismatches if read is not None else [], strict=False, path=read and read.path):
+            err_console.print(f"warning: {escape(line)}", highlight=False, soft_wrap=True)
     return Inputs(
         dataset=loaded.dataset,
-        spec=load_spec(spec) if spec is not None else None,
-        leads=load_table(leads, TableKind.LEADS, mapping=mapping or None).table if leads is not None else None,
-        universe=(
-            load_table(universe, TableKind.UNIVERSE, mapping=universe_map or None).table
-            if universe is not None
-            else None
-        ),
+        spec=icp,
+        leads=read_leads.table if read_leads is not None else None,
+        universe=read_universe.table if read_universe is not None else None,
     )
 
 

@@ -7,6 +7,7 @@ problem; warnings (deals pointing at unknown accounts, deleted Pipedrive dealsâ€
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -114,6 +115,18 @@ def _choose_preset(
     return PRESETS[choice.name], choice
 
 
+def _for_kind(preset: Preset, kind: TableKind) -> Preset:
+    """Leads and a universe hold company attributes: a CRM preset's account headers (HubSpot's
+    ``Country/Region``) name their columns too, as they do for accounts, so every command reads them alike."""
+    if kind not in (TableKind.LEADS, TableKind.UNIVERSE) or TableKind.ACCOUNTS not in preset.tables:
+        return preset
+    company = preset.aliases(TableKind.ACCOUNTS)
+    if kind is TableKind.LEADS:  # on a lead, a bare "name" or "id" is the person's, as in the generic preset
+        company = {k: tuple(a for a in v if a not in ("name", "id", "symbol")) for k, v in company.items()}
+    merged = {**company, **preset.aliases(kind)}
+    return dataclasses.replace(preset, tables={**preset.tables, kind: merged})
+
+
 def _prepare(
     raws: Mapping[TableKind, RawTable], preset: Preset, config: MappingConfig, issues: _Issues
 ) -> tuple[dict[TableKind, Resolution], set[TableKind]]:
@@ -121,7 +134,7 @@ def _prepare(
     resolutions = {}
     incomplete = set()
     for kind, raw in raws.items():
-        res = resolve_columns(raw.columns, kind, preset, config)
+        res = resolve_columns(raw.columns, kind, _for_kind(preset, kind), config)
         constants = config.constants.get(kind, {})
         missing = check_required(res, raw.columns, raw.path, constants)
         issues.add(missing, MissingColumnError)

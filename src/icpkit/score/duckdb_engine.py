@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 from icpkit.csvsafe import output_error
 from icpkit.errors import EngineError, FileNotFoundInputError, IcpkitError, InputError, OutputError
 from icpkit.frames import TableLike, as_arrow
+from icpkit.ingest.contract import check_table, enforce
 from icpkit.score.semantics import TIER_NAMES, scoring_date
 from icpkit.score.sql import (
     EXPLAIN_COLUMNS,
@@ -89,6 +90,7 @@ class ScoreSummary:
     id_column: str | None = None
     columns: list[str] = field(default_factory=list)
     explanations: str = "ids"  # "ids" (lists of ids), "bitmask" (integer columns) or "none"
+    warnings: list[str] = field(default_factory=list)  # what in the input does not fit the spec's data contract
 
 
 def connect(
@@ -320,11 +322,14 @@ def _source_relation(
     preset: str | None,
     mapping: Any,
     encoding: str | None,
-) -> str:
-    """Register the input and return the SQL relation to score: Parquet and DuckDB directly, the rest via ingest."""
+    spec: ICPSpec | None = None,
+) -> tuple[str, list[str]]:
+    """Register the input and return the SQL relation to score, and what in it does not fit the spec's data
+    contract: Parquet and DuckDB tables directly (headers renamed and ``;``-joined list fields split as the
+    contract says, in SQL), the rest through ingest as the contract reads them."""
     if isinstance(source, pa.Table):
         con.register("_icp_input", source)
-        return "SELECT * FROM _icp_input"
+        return "SELECT * FROM _icp_input", check_table(spec, source.schema) if spec is not None else []
     text = str(source)
     path, _, table_name = text.partition("::") if "::" in text else (text, "", "")
     file = Path(path)
@@ -332,22 +337,91 @@ def _source_relation(
     if preset is None and mapping is None and lowered.endswith(_PARQUET):
         if "*" not in path and not file.exists():
             raise FileNotFoundInputError("file not found", path=path)
-        return f"SELECT * FROM read_parquet({_sql_string(path)})"
+        return _as_contract(con, f"SELECT * FROM read_parquet({_sql_string(path)})", spec)
     if lowered.endswith(_DUCKDB) and table_name:
         if not file.exists():
             raise FileNotFoundInputError("file not found", path=path)
         con.execute(f"ATTACH {_sql_string(path)} AS _icp_db (READ_ONLY)")
         ident = ".".join('"' + p.replace('"', '""') + '"' for p in table_name.split("."))
-        return f"SELECT * FROM _icp_db.{ident}"
+        return _as_contract(con, f"SELECT * FROM _icp_db.{ident}", spec)
     from icpkit.errors import MissingColumnError
-    from icpkit.ingest import load_table
+    from icpkit.ingest.contract import read_table
 
     try:  # accounts first, so a CRM's record id maps to account_id; leads when there is no id at all
-        loaded = load_table(source, "accounts", preset=preset, mapping=mapping, encoding=encoding)
+        loaded = read_table(source, "accounts", spec=spec, preset=preset, mapping=mapping, encoding=encoding)
     except MissingColumnError:
-        loaded = load_table(source, "leads", preset=preset, mapping=mapping, encoding=encoding)
+        loaded = read_table(source, "leads", spec=spec, preset=preset, mapping=mapping, encoding=encoding)
     con.register("_icp_input", loaded.table)
-    return "SELECT * FROM _icp_input"
+    return "SELECT * FROM _icp_input", loaded.mismatches
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_kind(typ: str) -> Any:
+    from icpkit.ingest.schema import ColumnKind
+
+    t = typ.upper()
+    if t.endswith("[]"):
+        return ColumnKind.MULTI
+    if t == "BOOLEAN":
+        return ColumnKind.BOOLEAN
+    if t.startswith(("DATE", "TIMESTAMP")):
+        return ColumnKind.DATE
+    if t in ("VARCHAR", "TEXT") or t.startswith("ENUM"):
+        return ColumnKind.TEXT
+    if any(t.startswith(n) for n in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "U", "FLOAT", "DOUBLE")):
+        return ColumnKind.NUMERIC
+    return ColumnKind.NUMERIC if t.startswith("DECIMAL") else None
+
+
+def _as_contract(con: duckdb.DuckDBPyConnection, relation: str, spec: ICPSpec | None) -> tuple[str, list[str]]:
+    """``relation`` with the contract's headers renamed to their fields and text list fields split into lists.
+
+    A list field stored as one ``;``-joined text cell (a CSV habit carried into Parquet) is split with the
+    contract's separator, or the first of ``;``, ``|``, ``,`` found in the cells, exactly as ingest splits it.
+    """
+    if spec is None:
+        return relation, []
+    from icpkit.ingest.contract import LIST_SEPARATORS, check_columns, expected_kinds
+    from icpkit.ingest.schema import ColumnKind
+
+    columns = describe(con, f"({relation})")
+    contract = spec.data
+    rename = {}
+    if contract is not None:
+        for header, name in contract.columns.items():
+            if header in columns and name not in columns and name not in rename.values():
+                rename[header] = name
+    wanted = expected_kinds(spec)
+    exprs, kinds = [], {}
+    for name, typ in columns.items():
+        out = rename.get(name, name)
+        ident, alias = _ident(name), _ident(out)
+        kind = _duckdb_kind(typ)
+        if wanted.get(out) is ColumnKind.MULTI and kind is ColumnKind.TEXT:
+            how = contract.fields.get(out) if contract is not None else None
+            sep = how.separator if how is not None and how.separator else None
+            if sep is None:
+                found = con.execute(
+                    f"SELECT {', '.join(f'bool_or(contains({ident}, {_sql_string(x)}))' for x in LIST_SEPARATORS)}"
+                    f" FROM (SELECT {ident} FROM ({relation}) LIMIT 100000)"
+                ).fetchone()
+                sep = next((x for x, hit in zip(LIST_SEPARATORS, found or (), strict=False) if hit), ";")
+            items = f"list_transform(string_split({ident}, {_sql_string(sep)}), lambda x: trim(x))"
+            kept = f"list_filter({items}, lambda x: x <> '')"
+            exprs.append(f"CASE WHEN len({kept}) > 0 THEN {kept} END AS {alias}")
+            kind = ColumnKind.MULTI
+        elif out != name:
+            exprs.append(f"{ident} AS {alias}")
+        else:
+            exprs.append(ident)
+        kinds[out] = kind
+    mismatches = check_columns(spec, kinds, headers=list(columns))
+    if exprs == [_ident(n) for n in columns]:
+        return relation, mismatches
+    return f"SELECT {', '.join(exprs)} FROM ({relation})", mismatches
 
 
 def _sql_string(text: str) -> str:
@@ -408,6 +482,7 @@ def score_file(
     keep_order: bool = False,
     masks: bool | None = None,
     outputs: Sequence[str] | None = None,
+    strict: bool = False,
 ) -> ScoreSummary:
     """Score ``source`` into ``out`` (.parquet, .csv or .jsonl) with bounded memory; returns tier counts.
 
@@ -421,6 +496,8 @@ def score_file(
     (when each column has at most 62 ids) and lists of ids in CSV, JSON lines and CRM exports.
     ``outputs`` names the scoring columns to write (say ``["score", "tier"]``: measured on 10M rows, that alone
     halves the writing); ``tier`` must be among them, since the summary counts it.
+    The input is read through the spec's data contract (``icpkit.ingest.contract``); what does not fit it is in
+    ``warnings``, or with ``strict`` a ``ContractError`` before anything is written.
     """
     started = time.perf_counter()
     if not isinstance(source, str | Path):
@@ -449,7 +526,10 @@ def score_file(
         if not keep_order:
             con.execute("SET preserve_insertion_order = false")
         with _engine_errors(str(source) if not isinstance(source, pa.Table) else "<table>"):
-            relation = _source_relation(con, source, preset=preset, mapping=mapping, encoding=encoding)
+            relation, mismatches = _source_relation(
+                con, source, preset=preset, mapping=mapping, encoding=encoding, spec=spec
+            )
+            warnings = enforce(mismatches, strict=strict, path=None if isinstance(source, pa.Table) else str(source))
             columns = describe(con, relation)
             if engine == "python":
                 sql = _python_scored(
@@ -532,6 +612,7 @@ def score_file(
         id_column=_id_column(names),
         columns=names,
         explanations="none" if not explained else "bitmask" if masks else "ids",
+        warnings=warnings,
     )
 
 

@@ -23,7 +23,7 @@ from icpkit.spec.model import ICPSpec
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["get_session", "score_arrow", "score_dataframe", "score_parquet"]
+__all__ = ["contract_dataframe", "get_session", "score_arrow", "score_dataframe", "score_parquet"]
 
 INSTALL_HINT = "pip install 'icpkit[spark]'"
 _views = itertools.count()
@@ -85,6 +85,59 @@ def _spark_errors(what: str) -> Iterator[None]:
         raise
 
 
+def contract_dataframe(spec: ICPSpec, df: DataFrame) -> tuple[DataFrame, list[str]]:
+    """``df`` read as the spec's data contract says (headers renamed to their fields, a list field held as one
+    ``;``-joined text split into an array, as ingest splits it), and what in it does not fit the spec."""
+    from pyspark.sql import functions as F
+
+    from icpkit.ingest.contract import LIST_SEPARATORS, check_columns, expected_kinds
+    from icpkit.ingest.schema import ColumnKind
+
+    contract = spec.data
+    names = df.columns
+    if contract is not None:
+        for header, name in contract.columns.items():
+            if header in names and name not in names:
+                df = df.withColumnRenamed(header, name)
+                names = df.columns
+    wanted = expected_kinds(spec)
+    for name in names:
+        if wanted.get(name) is not ColumnKind.MULTI or df.schema[name].dataType.simpleString() != "string":
+            continue
+        how = contract.fields.get(name) if contract is not None else None
+        sep = how.separator if how is not None and how.separator else None
+        if sep is None:
+            sample = df.select(name).limit(100_000)
+            found = sample.agg(*[F.max(F.col(name).contains(x).cast("int")) for x in LIST_SEPARATORS]).first()
+            sep = next((x for x, hit in zip(LIST_SEPARATORS, found or (), strict=False) if hit), ";")
+        items = F.filter(F.transform(F.split(F.col(name), _regex_literal(sep)), F.trim), lambda x: x != "")
+        df = df.withColumn(name, F.when(F.size(items) > 0, items))
+    kinds = {f.name: _spark_kind(f.dataType.simpleString()) for f in df.schema.fields}
+    return df, check_columns(spec, kinds, headers=names)
+
+
+def _regex_literal(sep: str) -> str:
+    import re
+
+    return re.escape(sep)
+
+
+def _spark_kind(typ: str) -> Any:
+    from icpkit.ingest.schema import ColumnKind
+
+    if typ.startswith("array"):
+        return ColumnKind.MULTI
+    if typ == "boolean":
+        return ColumnKind.BOOLEAN
+    if typ in ("date",) or typ.startswith("timestamp"):
+        return ColumnKind.DATE
+    if typ == "string":
+        return ColumnKind.TEXT
+    if typ in ("tinyint", "smallint", "int", "bigint", "float", "double") or typ.startswith("decimal"):
+        return ColumnKind.NUMERIC
+    return None
+
+
 def score_dataframe(
     spec: ICPSpec,
     df: DataFrame,
@@ -97,7 +150,10 @@ def score_dataframe(
     """Every selected column plus score, tier, route, layer scores and (with ``explain``) the explanation arrays.
 
     ``as_of`` pins the scoring date; without it ``within_days`` reads Spark's ``CURRENT_DATE`` when the DataFrame
-    is evaluated. ``zones`` names the zone whose days a zoned timestamp column counts in (see ``compile_sql``)."""
+    is evaluated. ``zones`` names the zone whose days a zoned timestamp column counts in (see ``compile_sql``).
+    The DataFrame is read through the spec's data contract first (see ``contract_dataframe``)."""
+    with _spark_errors("<dataframe>"):
+        df, _ = contract_dataframe(spec, df)
     view = f"_icp_input_{next(_views)}"
     df.createOrReplaceTempView(view)
     columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
@@ -126,11 +182,21 @@ def score_parquet(
     explain: bool = True,
     select: str | Sequence[str] = "*",
     master: str | None = None,
+    strict: bool = False,
+    warn: list[str] | None = None,
 ) -> dict[str, int]:
-    """Read Parquet, score, write Parquet (a folder of part files, as Spark writes); returns tier counts."""
+    """Read Parquet, score, write Parquet (a folder of part files, as Spark writes); returns tier counts.
+
+    What in the input does not fit the spec's data contract is appended to ``warn``; with ``strict`` it is a
+    ``ContractError`` before anything is written."""
+    from icpkit.ingest.contract import enforce
+
     spark = get_session(master)
     with _spark_errors(source):
-        df = spark.read.parquet(source)
+        df, mismatches = contract_dataframe(spec, spark.read.parquet(source))
+        found = enforce(mismatches, strict=strict, path=source)
+        if warn is not None:
+            warn.extend(found)
         scored = score_dataframe(spec, df, as_of=scoring_date(as_of), explain=explain, select=select)
         scored.write.mode("overwrite").parquet(out)
         counts = {r[0]: int(r[1]) for r in spark.read.parquet(out).groupBy("tier").count().collect()}

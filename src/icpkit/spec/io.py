@@ -42,9 +42,11 @@ from icpkit.spec.model import (
     NO_PERSONA,
     Clause,
     Criterion,
+    DataContract,
     Evidence,
     Exclusion,
     ICPSpec,
+    LeftOut,
     Op,
     Persona,
     PersonaFields,
@@ -216,6 +218,31 @@ def _persona_lines(spec: ICPSpec) -> list[str]:
     return lines
 
 
+def _scalar(x: Any) -> str:
+    """One plain value in flow style, quoted when YAML would read it back differently."""
+    return _flow([_number(x)])[1:-1]
+
+
+def _data_lines(data: DataContract) -> list[str]:
+    """The data contract: one header, field or left-out field per line, so a review sees each change alone."""
+    lines = ["data:"]
+    for key in ("preset", "id_column"):
+        if getattr(data, key) is not None:
+            lines.append(f"  {key}: {_scalar(getattr(data, key))}")
+    for key in ("columns", "stage_map"):
+        entries = getattr(data, key)
+        lines.append(f"  {key}:" if entries else f"  {key}: {{}}")
+        lines.extend(f"    {_scalar(k)}: {_scalar(v)}" for k, v in entries.items())
+    lines.append("  fields:" if data.fields else "  fields: {}")
+    for name, how in data.fields.items():
+        lines.append(
+            f"    {_scalar(name)}: {_flow({k: _number(v) for k, v in how.model_dump(exclude_none=True).items()})}"
+        )
+    lines.append("  left_out:" if data.left_out else "  left_out: []")
+    lines.extend(f"    - {_flow(item.model_dump(exclude_none=True))}" for item in data.left_out)
+    return lines
+
+
 def dump_spec(spec: ICPSpec) -> str:
     """The spec as YAML in a fixed shape and key order; the same spec always gives the same bytes.
 
@@ -236,6 +263,8 @@ def dump_spec(spec: ICPSpec) -> str:
         lines.append("segments:")
         for seg in spec.segments:
             lines.extend(_segment_lines(seg))
+    if spec.data is not None:
+        lines += _data_lines(spec.data)
     return "\n".join(lines) + "\n"
 
 
@@ -278,6 +307,8 @@ def canonical_form(spec: ICPSpec) -> dict[str, Any]:
     out = {"as_of": spec.as_of.isoformat() if spec.as_of else None, **body(spec)}
     if spec.segments is not None:  # absent from a single-ICP spec, whose hash is what it always was
         out["segments"] = [{"name": seg.name, **body(seg)} for seg in spec.segments]
+    if spec.data is not None:  # how inputs are read changes what a file or an API record scores
+        out["data"] = canonical_contract(spec.data)
     if spec.personas or spec.routing_rules:  # likewise absent without personas and rules
         out["persona_fields"] = spec.persona_fields.model_dump() if spec.personas else None
         out["personas"] = [_canon_persona(p) for p in spec.personas]
@@ -290,6 +321,16 @@ def canonical_form(spec: ICPSpec) -> dict[str, Any]:
             for r in spec.routing_rules
         ]
     return out
+
+
+def canonical_contract(data: DataContract) -> dict[str, Any]:
+    """The parts of the data contract that change how a value is read (never ``left_out``, which documents)."""
+    return {
+        "preset": data.preset,
+        "columns": {" ".join(k.lower().split()): v for k, v in sorted(data.columns.items())},
+        "fields": {k: v.model_dump() for k, v in sorted(data.fields.items())},
+        "stage_map": {k.strip().lower(): v for k, v in sorted(data.stage_map.items())},
+    }
 
 
 def _canon_patterns(patterns: list[str]) -> list[str]:
@@ -487,6 +528,8 @@ _MODEL_KEYS: dict[str, list[str]] = {
     "personas": list(Persona.model_fields),
     "persona_fields": list(PersonaFields.model_fields),
     "routing_rules": list(RoutingRule.model_fields),
+    "data": list(DataContract.model_fields),
+    "left_out": list(LeftOut.model_fields),
 }
 
 

@@ -19,9 +19,12 @@ __all__ = [
     "LAYERS",
     "Clause",
     "Criterion",
+    "DataContract",
     "Evidence",
     "Exclusion",
+    "FieldRead",
     "ICPSpec",
+    "LeftOut",
     "Op",
     "Persona",
     "PersonaFields",
@@ -204,6 +207,72 @@ class Routing(_Frozen):
     excluded: str = "disqualify"
 
 
+FIELD_KINDS = ("id", "text", "categorical", "numeric", "boolean", "date", "multi")
+
+
+class FieldRead(_Frozen):
+    """How one canonical field is read: its kind, and for the source column mapped into it a unit scale
+    (revenue in millions: ``scale: 1000000``) and a list separator."""
+
+    kind: str = Field(description="id, text, categorical, numeric, boolean, date or multi")
+    scale: float | None = Field(default=None, description="a source column's numbers are multiplied by this")
+    separator: str | None = Field(default=None, min_length=1, description="items of a multi-valued text cell")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in FIELD_KINDS:
+            raise ValueError(f"unknown kind '{v}'; kinds are {', '.join(FIELD_KINDS)}")
+        return v
+
+    @field_validator("scale")
+    @classmethod
+    def _positive(cls, v: float | None) -> float | None:
+        if v is not None and not (v > 0 and v != float("inf")):
+            raise ValueError(f"scale must be a positive number, got {v}")
+        return v
+
+
+class LeftOut(_Frozen):
+    """A field the build read but never learned from, and why (identifier, outcome, leakage, constant, ...)."""
+
+    field: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    kind: str | None = None
+
+
+class DataContract(_Frozen):
+    """How the build read its data, so every later reader (files, tables, API records) reads the same way.
+
+    ``columns`` maps a source header to its canonical field; ``fields`` gives each field's kind, unit scale and
+    list separator; ``left_out`` documents the fields discovery never used. A spec without ``data:`` still loads;
+    readers then detect the preset and kinds from each file as before.
+    """
+
+    preset: str | None = Field(default=None, description="hubspot, salesforce, pipedrive or generic")
+    id_column: str | None = Field(default=None, description="the canonical id column records are matched by")
+    columns: dict[str, str] = Field(default_factory=dict, description="source header -> canonical field")
+    stage_map: dict[str, str] = Field(default_factory=dict, description="deal stage label -> won, lost or open")
+    fields: dict[str, FieldRead] = Field(default_factory=dict)
+    left_out: list[LeftOut] = Field(default_factory=list)
+
+    @field_validator("stage_map")
+    @classmethod
+    def _outcomes(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k, o in v.items() if o not in ("won", "lost", "open")]
+        if bad:
+            raise ValueError(f"stage '{bad[0]}' maps to '{v[bad[0]]}'; use won, lost or open")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _targets(cls, v: dict[str, str]) -> dict[str, str]:
+        blank = [k for k, t in v.items() if not k.strip() or not str(t).strip()]
+        if blank:
+            raise ValueError(f"column '{blank[0]}' needs a header and a canonical field name")
+        return v
+
+
 SEGMENT_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
 
 # A persona pattern: words of letters and digits (anything else separates words), an optional trailing ``*``.
@@ -360,6 +429,9 @@ class ICPSpec(_Frozen):
     )
     routing_rules: list[RoutingRule] = Field(
         default_factory=list, description="ordered; the first rule whose tier and persona match sets the route"
+    )
+    data: DataContract | None = Field(
+        default=None, description="how the build read its data; later readers (files, API records) follow it"
     )
 
     _version_number = field_validator("version", mode="before")(_whole_number)
