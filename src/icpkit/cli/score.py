@@ -62,7 +62,7 @@ def score(
     """Score records: one row per input record with its id, score, tier, route and the explanation."""
     with _pipe_ends(source, out) as (source_file, out_file):
         _score(source_file, spec, out_file, preset, mapping, engine, as_of, explain, fmt, memory_limit, keep_order,
-               as_json, columns, shown=out)  # fmt: skip
+               as_json, columns, shown=out, strict=strict)  # fmt: skip
 
 
 _STDIO = Path("-")
@@ -122,6 +122,7 @@ def _score(
     columns: str | None,
     *,
     shown: Path,
+    strict: bool = False,
 ) -> None:
     to_stdout = shown == _STDIO
     if to_stdout and out.suffix.lower() != ".csv":
