@@ -311,3 +311,26 @@ def test_a_band_needs_low_at_most_high() -> None:
 )
 def test_period_columns_are_inferred_as_dates(name: str, values: list[str]) -> None:
     assert infer_kind(pa.array(values * 10), name) == K.DATE
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "kind"),
+    [
+        ("Phone Number", [" +1 555 0100", "+44 20 7946 0000", "555-0199", "+1 555 0101"], K.TEXT),
+        ("phone", ["5550100", "5550101", "5550102"], K.TEXT),
+        ("Fax", ["+1 555 0100", "+1 555 0101"], K.TEXT),
+        ("Postal Code", ["10001", "94105", "60601", "10001"], K.CATEGORICAL),
+        ("zip", ["02139", "10001", "94105"], K.CATEGORICAL),
+        ("mobile_app_users", ["1200", "40", "77"], K.NUMERIC),  # a quantity that merely mentions mobile
+        ("has_phone_support", ["yes", "no", "yes"], K.BOOLEAN),  # a flag stays a flag
+    ],
+)
+def test_contact_details_and_postal_codes_are_never_quantities(name: str, values: list, kind: K) -> None:
+    """A phone number parses as a number ('+1 555 0100'), but a band of phone numbers says nothing about a company:
+    it is contact detail (text, never a criterion); a postal code is a place, not a quantity."""
+    assert infer_kind(pa.array(values), name) == kind
+
+
+def test_numeric_typed_contact_and_postal_columns() -> None:
+    assert infer_kind(pa.array([15550100, 15550101, 15550102]), "phone_number") == K.TEXT
+    assert infer_kind(pa.array([10001, 94105, 60601]), "zip_code") == K.CATEGORICAL

@@ -21,6 +21,10 @@ __all__ = ["SAMPLE_SIZE", "infer_kind"]
 SAMPLE_SIZE = 5000
 PARSED_SHARE = 0.9  # a column is numeric / a date when this share of its sampled values parse as such
 _ID_NAME = re.compile(r"(^|[\s_\-.])(id|key|uuid|guid|number|no)$|^id[\s_\-.]|^(record|object)\s*id", re.IGNORECASE)
+# Contact details reach a person or a desk, not a kind of company: "+1 555 0100" parses as a number, and a band of
+# phone numbers would be a criterion about nothing. Postal codes are places, not quantities.
+_CONTACT_NAME = re.compile(r"phone|\bfax\b|^fax|telephone|whatsapp|^mobile$|mobile[\s_\-]*(number|no)$", re.IGNORECASE)
+_POSTAL_NAME = re.compile(r"(zip|postal|post)[\s_\-]*code|^zip$|postcode", re.IGNORECASE)
 
 
 def _sample(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -49,7 +53,12 @@ def infer_kind(column: pa.Array | pa.ChunkedArray, name: str) -> ColumnKind:
         return ColumnKind.CATEGORICAL
     distinct = pc.count_distinct(sample).as_py()
     unique = distinct / n
+    postal, contact = bool(_POSTAL_NAME.search(name)), bool(_CONTACT_NAME.search(name))
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        if postal:
+            return ColumnKind.CATEGORICAL
+        if contact:
+            return ColumnKind.TEXT
         if id_name and unique >= 0.95:
             return ColumnKind.ID
         if pc.all(pc.is_in(sample, pa.array([0, 1], type=typ))).as_py() and distinct == 2:
@@ -63,6 +72,8 @@ def infer_kind(column: pa.Array | pa.ChunkedArray, name: str) -> ColumnKind:
     tokens = pc.unique(present)
     if len(tokens) <= 3 and pc.all(pc.is_in(tokens, pa.array(TRUE_TOKENS + FALSE_TOKENS))).as_py():
         return ColumnKind.BOOLEAN
+    if contact:
+        return ColumnKind.TEXT
     if id_name and unique >= 0.95:
         return ColumnKind.ID
     parsed = coerce_columns(
@@ -71,7 +82,7 @@ def infer_kind(column: pa.Array | pa.ChunkedArray, name: str) -> ColumnKind:
     m = len(present)
     if (m - parsed["d"].null_count) / m >= PARSED_SHARE:
         return ColumnKind.DATE
-    if (m - parsed["n"].null_count) / m >= PARSED_SHARE:
+    if (m - parsed["n"].null_count) / m >= PARSED_SHARE and not postal:
         return ColumnKind.NUMERIC
     lengths = pc.utf8_length(present)
     mean_len = pc.mean(lengths).as_py() or 0.0
