@@ -74,6 +74,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "The ICP" in out
     spec = load_spec(tmp_path / "icp.yaml")
     assert spec.criteria()
+    # the demo's spec records how the sample was read, as `icpkit build` does
+    assert spec.data is not None and spec.data.preset == "hubspot" and spec.data.columns["Record ID"] == "account_id"
     for name in ("evidence.csv", "scored_leads.csv", "target_accounts.csv", "icp-report.html"):
         assert (tmp_path / name).stat().st_size > 0
 

@@ -120,6 +120,8 @@ def test_store_flow(files: dict, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert new["version"] == 2 and new["parent"] == v1.hash and new["kind"] == "recalibrate"
     assert new["params"]["window_months"] == 12 and new["data_fingerprint"]
     assert store.promoted_hash() == v1.hash
+    # the new version records how the new exports were read (the API serves a promoted version through it)
+    assert store.get(new["hash"])[1].data is not None
     assert out["diff"]["old_hash"] == v1.hash and out["diff"]["new_hash"] == new["hash"]
 
     # diff by store references, with the tier migration of the accounts

@@ -21,6 +21,7 @@ from icpkit.cli.build import _print_summary, build_summary
 from icpkit.csvsafe import write_csv, write_text
 from icpkit.discover import BuildResult, ICPBuilder
 from icpkit.ingest import LoadResult, load_dataset, load_table
+from icpkit.ingest.contract import with_contract
 from icpkit.report import render_report
 from icpkit.score import score_table
 from icpkit.size import Sizing, parse_sam, size_universe
@@ -68,14 +69,15 @@ def demo(
     _rule("2. Build the ICP")
     with progress_bar() as tell:
         result = ICPBuilder(name="sample-icp", progress=tell).fit(loaded.dataset)
-    spec_path = write_text(result.spec.to_yaml(), out / "icp.yaml")
+    spec = with_contract(result.spec, loaded, result)  # the data: section, as `icpkit build` writes it
+    spec_path = write_text(spec.to_yaml(), out / "icp.yaml")
     write_csv(result.candidates, out / "evidence.csv")
     _print_summary(result, build_summary(result, out=spec_path))
     console.print(f"spec → {spec_path}", highlight=False, soft_wrap=True)
 
     _rule("3. Score inbound leads")
     leads = load_table(sample_path("leads.parquet"), "leads").table
-    scored = score_table(result.spec, leads, as_of=result.spec.as_of)
+    scored = score_table(spec, leads, as_of=spec.as_of)
     counts: dict[str, int] = {}
     for tier in scored.column("tier").to_pylist():
         counts[tier] = counts.get(tier, 0) + 1

@@ -28,7 +28,7 @@ from icpkit.drift import DriftReport, DriftThresholds, check_drift, with_behavio
 from icpkit.drift.funnel import STEP_NAMES
 from icpkit.errors import InputError, StoreError
 from icpkit.ingest import LoadResult, TableKind
-from icpkit.ingest.contract import enforce, read_table
+from icpkit.ingest.contract import enforce, read_table, with_contract
 from icpkit.segments import SegmentFinder
 from icpkit.spec.io import load_spec
 from icpkit.spec.model import ICPSpec
@@ -351,6 +351,8 @@ def recalibrate(
                                   ).fit(loaded.dataset)  # fmt: skip
             result, candidate, notes = found.base, found.spec, [n for n in found.notes if n.startswith("segments:")]
     candidate = candidate or result.spec
+    if not result.no_signal:  # the new version records how these exports were read, as build's do
+        candidate = with_contract(candidate, loaded, result, mapping=mapping or None)
     if result.no_signal:
         message = result.notes[0] if result.notes else "no reliable ICP signal in the recent window"
         if as_json:
