@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,13 @@ def test_report_on_noise_exits_1(tmp_path, capsys):
     code = main(["report", "-a", str(files["accounts"]), "-d", str(files["deals"]), "-o", str(out), "--no-validate"])
     assert code == 1
     assert "no reliable signal" in capsys.readouterr().out and out.exists()
+
+
+def test_validate_on_noise_exits_1(tmp_path, capsys):
+    files = write_csv(generate(1500, seed=5, effect=0.0), tmp_path / "noise", style="canonical")
+    code = main(["validate", "-a", str(files["accounts"]), "-d", str(files["deals"]), "--json"])
+    assert code == 1
+    assert json.loads(capsys.readouterr().out)["no_signal"] is True
 
 
 def test_version_prints_the_package_version(capsys):

@@ -290,5 +290,5 @@ def validate_command(
         typer.echo(report.model_dump_json(indent=2))
     else:
         print_validation(report)
-    if strict and not report.passed:
+    if report.no_signal or (strict and not report.passed):  # no reliable signal exits 1, as in build and report
         raise typer.Exit(1)
