@@ -151,9 +151,9 @@ def score_dataframe(
 
     ``as_of`` pins the scoring date; without it ``within_days`` reads Spark's ``CURRENT_DATE`` when the DataFrame
     is evaluated. ``zones`` names the zone whose days a zoned timestamp column counts in (see ``compile_sql``).
-    The DataFrame is read through the spec's data contract first (see ``contract_dataframe``)."""
-    with _spark_errors("<dataframe>"):
-        df, _ = contract_dataframe(spec, df)
+    ``df`` holds the spec's fields as they are scored (the engine's semantics, the same as every engine's); a
+    DataFrame straight from an export is read through the data contract first with ``contract_dataframe``, as
+    ``score_parquet`` does."""
     view = f"_icp_input_{next(_views)}"
     df.createOrReplaceTempView(view)
     columns = {f.name: f.dataType.simpleString() for f in df.schema.fields}
