@@ -295,11 +295,12 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
         f" + CAST({parts}.y AS INTEGER) ELSE CAST({parts}.y AS INTEGER) END"
     )
     formats = "[" + ", ".join(_lit(f) for f in _MONTH_FORMATS) + "]"
+    period = _period_start(q, rest)
     parsed = q.helper(
         4,
         f"coalesce({fast}, CASE WHEN {parts}.a <> '' THEN try(make_date({year}, CAST({month} AS INTEGER), "
         f"CAST({day} AS INTEGER))) END, try_cast(try_cast({rest} AS TIMESTAMP) AS DATE), "
-        f"CAST(try_strptime({rest}, {formats}) AS DATE), {_period_start(rest)})",
+        f"CAST(try_strptime({rest}, {formats}) AS DATE), {period})",
     )
     # DuckDB's cast reads "5/6/17" as the year 5: a date outside 1800-2200 is a misreading, not a date.
     out = q.helper(5, f"CASE WHEN year({parsed}) BETWEEN 1800 AND 2200 THEN {parsed} END")
@@ -309,19 +310,24 @@ def _plan_date(q: _Query, c: _Column) -> list[Problem]:
     return problems
 
 
-def _period_start(rest: str) -> str:
+def _period_start(q: _Query, rest: str) -> str:
     """The first day of a month (``2012-06``) or quarter (``2012-Q2``, ``Q2 2012``) written as text, else NULL.
 
     A period is a date at a coarser grain, not the band "2012 to 6" a number reader would make of it; its first day
-    keeps it comparable with the full dates of the same attribute.
+    keeps it comparable with the full dates of the same attribute. Each pattern is matched once, as a helper beside
+    the day/month/year parts, and only on text short enough to be such a period (a month is at most 7 characters,
+    a quarter holds a 'q').
     """
-    month = f"regexp_extract({rest}, {_lit(_MONTH_RE)}, ['y', 'm'])"
-    quarter = f"regexp_extract(lower({rest}), {_lit(_QUARTER_RE)}, ['y1', 'q1', 'q2', 'y2'])"
+    month = q.helper(3, f"CASE WHEN length({rest}) <= 7 THEN regexp_extract({rest}, {_lit(_MONTH_RE)}, ['y', 'm']) END")
+    quarter = q.helper(
+        3,
+        f"CASE WHEN length({rest}) <= 12 AND contains(lower({rest}), 'q') "
+        f"THEN regexp_extract(lower({rest}), {_lit(_QUARTER_RE)}, ['y1', 'q1', 'q2', 'y2']) END",
+    )
     q_year = f"coalesce(nullif({quarter}.y1, ''), nullif({quarter}.y2, ''))"
     q_num = f"coalesce(nullif({quarter}.q1, ''), nullif({quarter}.q2, ''))"
     return (
-        f"CASE WHEN {rest} IS NULL OR length({rest}) > 12 THEN NULL "
-        f"WHEN {month}.y <> '' THEN try(make_date(CAST({month}.y AS INTEGER), CAST({month}.m AS INTEGER), 1)) "
+        f"CASE WHEN {month}.y <> '' THEN try(make_date(CAST({month}.y AS INTEGER), CAST({month}.m AS INTEGER), 1)) "
         f"WHEN {q_year} IS NOT NULL THEN make_date(CAST({q_year} AS INTEGER), 3 * CAST({q_num} AS INTEGER) - 2, 1) "
         "END"
     )
