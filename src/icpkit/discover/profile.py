@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from icpkit.ingest.schema import IDENTIFIER_COLUMNS, OUTCOME_COLUMNS, ColumnKind
+from icpkit.ingest.schema import IDENTIFIER_COLUMNS, OUTCOME_COLUMNS, ColumnKind, kind_of_arrow_type
 
 __all__ = ["EncodedField", "FieldProfile", "encode_field", "infer_kind", "layer_for", "profile_fields"]
 
@@ -69,17 +69,10 @@ def infer_kind(name: str, typ: pa.DataType, distinct_ratio: float, n_distinct: i
     """Kind of a column from its Arrow type, for tables that come without ``kinds``."""
     if name in IDENTIFIER_COLUMNS or _ID_NAME.search(name):
         return ColumnKind.ID
-    if pa.types.is_boolean(typ):
-        return ColumnKind.BOOLEAN
-    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-        return ColumnKind.NUMERIC
-    if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
-        return ColumnKind.DATE
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
-        return ColumnKind.MULTI
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_dictionary(typ):
+    kind = kind_of_arrow_type(typ)
+    if kind is ColumnKind.TEXT:
         return ColumnKind.TEXT if (distinct_ratio > 0.5 and n_distinct > 50) else ColumnKind.CATEGORICAL
-    return ColumnKind.TEXT
+    return kind or ColumnKind.TEXT
 
 
 def layer_for(name: str, kind: ColumnKind, source: str) -> str:

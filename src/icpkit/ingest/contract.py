@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from icpkit.errors import InputError
 from icpkit.ingest.mapping import ColumnRule, MappingConfig, closest_header, load_mapping
 from icpkit.ingest.presets import normalise_header
-from icpkit.ingest.schema import ColumnKind, TableKind
+from icpkit.ingest.schema import ColumnKind, TableKind, kind_of_arrow_type
 from icpkit.spec.model import FLAG_OPS, Clause, DataContract, FieldRead, ICPSpec, LeftOut, Op
 
 __all__ = [
@@ -271,20 +271,6 @@ def read_table(
     return ContractRead(loaded.table, loaded.kinds, mismatches, path)
 
 
-def _kind_of_type(typ: pa.DataType) -> ColumnKind | None:
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
-        return ColumnKind.MULTI
-    if pa.types.is_boolean(typ):
-        return ColumnKind.BOOLEAN
-    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-        return ColumnKind.NUMERIC
-    if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
-        return ColumnKind.DATE
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_dictionary(typ):
-        return ColumnKind.TEXT
-    return None
-
-
 _READS_AS = {  # a column of this type can be compared as the field's kind without a mismatch
     ColumnKind.MULTI: {ColumnKind.MULTI},
     ColumnKind.NUMERIC: {ColumnKind.NUMERIC},
@@ -296,7 +282,7 @@ _READS_AS = {  # a column of this type can be compared as the field's kind witho
 def check_table(spec: ICPSpec, schema: pa.Schema, *, headers: Iterable[str] = ()) -> list[str]:
     """What in a typed table does not fit the spec: fields it lacks (with the header the contract expected or the
     closest one found), and fields whose values are not of the kind the spec compares them as."""
-    return check_columns(spec, {f.name: _kind_of_type(f.type) for f in schema}, headers=headers)
+    return check_columns(spec, {f.name: kind_of_arrow_type(f.type) for f in schema}, headers=headers)
 
 
 def check_columns(spec: ICPSpec, columns: Mapping[str, ColumnKind | None], *, headers: Iterable[str] = ()) -> list[str]:

@@ -22,6 +22,7 @@ __all__ = [
     "Dataset",
     "Outcome",
     "TableKind",
+    "kind_of_arrow_type",
 ]
 
 
@@ -152,3 +153,19 @@ class Dataset:
             if t is not None:
                 out[name] = t
         return out
+
+
+def kind_of_arrow_type(typ: pa.DataType) -> ColumnKind | None:
+    """The kind an Arrow type holds by itself (text is ``TEXT``: whether it is categorical depends on its values);
+    None for a type no kind reads."""
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return ColumnKind.MULTI
+    if pa.types.is_boolean(typ):
+        return ColumnKind.BOOLEAN
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        return ColumnKind.NUMERIC
+    if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
+        return ColumnKind.DATE
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_dictionary(typ):
+        return ColumnKind.TEXT
+    return None
